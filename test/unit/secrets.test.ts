@@ -1,0 +1,30 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { secretsEqual, redact, redactDeep, MASK } from '../../nodes/core/secrets';
+
+describe('secrets', () => {
+	it('compares equal secrets as equal and anything else as different', () => {
+		assert.equal(secretsEqual('s3cr3t-token', 's3cr3t-token'), true);
+		assert.equal(secretsEqual('s3cr3t-token', 's3cr3t-tokeN'), false);
+		assert.equal(secretsEqual('s3cr3t', 's3cr3t-token'), false);
+		assert.equal(secretsEqual('', ''), false, 'an empty expected secret never matches');
+		assert.equal(secretsEqual(undefined, 'x'), false);
+		assert.equal(secretsEqual(['x'], 'x'), false);
+	});
+
+	it('redacts plain, URL-encoded and form-encoded occurrences', () => {
+		const secret = 'a b/c+d';
+		const text = `k=${encodeURIComponent(secret)}&j=${'a+b%2Fc%2Bd'}&raw=${secret}`;
+		const out = redact(text, [secret]);
+		assert.ok(!out.includes(secret) && !out.includes(encodeURIComponent(secret)) && !out.includes('a+b%2Fc%2Bd'));
+		assert.ok(out.includes(MASK));
+	});
+
+	it('redacts deeply without changing the input', () => {
+		const input = { url: 'https://x/?key=topsecret', nested: [{ v: 'topsecret' }], n: 1 };
+		const out = redactDeep(input, ['topsecret', undefined, '']);
+		assert.deepEqual(out, { url: `https://x/?key=${MASK}`, nested: [{ v: MASK }], n: 1 });
+		assert.equal(input.nested[0].v, 'topsecret');
+	});
+});
