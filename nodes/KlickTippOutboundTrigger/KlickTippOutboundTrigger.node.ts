@@ -1,0 +1,300 @@
+import type {
+	IDataObject,
+	IHookFunctions,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+
+import type { InboundCredential } from '../core/inbound/authenticate';
+import { dedupeScope, processDedupeStore } from '../core/inbound/dedupe';
+import { DEFAULT_DEDUPE_SECONDS, handleInboundRequest, type TriggerConfig } from '../core/inbound/handle';
+
+const URL_STEP =
+	'In KlickTipp open <b>Automation › Webhook</b> (Automatisierung › Webhook), create or edit the webhook and paste the <b>Production URL</b> shown above (under "Webhook URLs") into <b>Activation URL</b> (Aktivierungs-URL).';
+const METHOD_STEP =
+	'Request method (Request Methode): <b>POST</b> (recommended) or GET; both work on the same URL. The email address is always sent; add more fields with "Felder einfügen" and keep or change their parameter names (Parametername).';
+const SAVE_STEP =
+	'Then click <b>Save and test</b>: KlickTipp sends a test request for contact ID 12345, which this node marks with isTest: true (or ignores, see Options). Activate (publish) this workflow so the Production URL answers.';
+
+/**
+ * Trigger for KlickTipp outbounds (Automation › Webhook): contact-data and deletion-request events.
+ * A thin shell: all parsing, authentication, normalization and duplicate detection is in nodes/core/inbound.
+ */
+export class KlickTippOutboundTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'KlickTipp Outbound Trigger',
+		name: 'klickTippOutboundTrigger',
+		icon: { light: 'file:../../icons/klicktipp.svg', dark: 'file:../../icons/klicktipp.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["eventType"] === "auto" ? "Contact data + deletion requests" : $parameter["eventType"] === "deletionRequest" ? "Deletion requests" : "Contact data"}}',
+		description: 'Starts the workflow when a KlickTipp outbound (webhook) sends contact data or a deletion request',
+		defaults: { name: 'KlickTipp Outbound Trigger' },
+		inputs: [],
+		outputs: `={{$parameter["eventType"] === "auto" ? [{ "type": "main", "displayName": "Contact Data" }, { "type": "main", "displayName": "Deletion Request" }] : [{ "type": "main", "displayName": $parameter["eventType"] === "deletionRequest" ? "Deletion Request" : "Contact Data" }]}}`,
+		credentials: [
+			{
+				name: 'klickTippOutboundApi',
+				required: true,
+				displayOptions: { show: { authentication: ['apiKey', 'basicAuth', 'signature'] } },
+			},
+		],
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: '={{$parameter["path"]}}',
+				isFullPath: true,
+			},
+			{
+				name: 'default',
+				httpMethod: 'GET',
+				responseMode: 'onReceived',
+				path: '={{$parameter["path"]}}',
+				isFullPath: true,
+			},
+		],
+		properties: [
+			{
+				displayName: 'Path',
+				name: 'path',
+				type: 'string',
+				default: '',
+				placeholder: 'klicktipp-contacts',
+				description:
+					'The URL path this trigger listens on (GET and POST). Leave empty to use the ID n8n generated for this node.',
+			},
+			{
+				displayName: 'Authentication',
+				name: 'authentication',
+				type: 'options',
+				options: [
+					{
+						name: 'API Key (Static Value)',
+						value: 'apiKey',
+						description: 'KlickTipp sends a secret key as a static value, URL parameter or header',
+					},
+					{
+						name: 'Basic Auth',
+						value: 'basicAuth',
+						description: 'Username and password in the Activation URL (https://user:pass@host/…)',
+					},
+					{
+						name: 'None',
+						value: 'none',
+						description: 'Anyone who knows the URL can start the workflow',
+					},
+					{
+						name: 'Signature (Standard Webhooks)',
+						value: 'signature',
+						description:
+							'Only for senders that sign their requests (e.g. the KlickTipp Outbound node); KlickTipp itself does not sign',
+					},
+				],
+				default: 'apiKey',
+			},
+			{
+				displayName: `<b>Setup in KlickTipp (API key)</b><br>1. ${URL_STEP}<br>2. ${METHOD_STEP}<br>3. Add a <b>static value</b> (a parameter with a fixed Vorgabewert): its <b>parameter name</b> = the credential's "API Key Parameter Name" (default <code>apiKey</code>), its <b>value</b> = the credential's "API Key". If the credential's "API Key Location" is "URL Query Parameter", append <code>?apiKey=&lt;key&gt;</code> to the Activation URL instead.<br>4. ${SAVE_STEP}<br>Wrong or missing key: answered 401, nothing starts.`,
+				name: 'setupNoticeStaticValue',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { authentication: ['apiKey'] } },
+			},
+			{
+				displayName: `<b>Setup in KlickTipp (Basic Auth)</b><br>1. ${URL_STEP} Put the credential's username and password in front of the host: <code>https://USERNAME:PASSWORD@your-n8n-host/webhook/…</code> (URL-encode special characters, e.g. @ as %40).<br>2. ${METHOD_STEP}<br>3. ${SAVE_STEP}<br>Wrong or missing login: answered 401 with WWW-Authenticate, nothing starts.`,
+				name: 'setupNoticeBasicAuth',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { authentication: ['basicAuth'] } },
+			},
+			{
+				displayName: `<b>Signature authentication</b> works only for senders that sign each request with the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature (e.g. the KlickTipp Outbound node with the same credential). KlickTipp's own webhooks are not signed: for them choose "API Key (Static Value)". Signed requests must be POST with a JSON or form-urlencoded body; more than 5 minutes clock difference is refused.`,
+				name: 'setupNoticeSignature',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { authentication: ['signature'] } },
+			},
+			{
+				displayName: `<b>No authentication</b>: anyone who knows the URL can start this workflow. Prefer "API Key (Static Value)".<br>1. ${URL_STEP}<br>2. ${METHOD_STEP}<br>3. ${SAVE_STEP}`,
+				name: 'setupNoticeNone',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { authentication: ['none'] } },
+			},
+			{
+				displayName: 'Event Type',
+				name: 'eventType',
+				type: 'options',
+				options: [
+					{
+						name: 'Contact Data',
+						value: 'contactData',
+						description: 'Every request is contact data (a webhook activated by a tag, SmartTag, SmartLink or campaign)',
+					},
+					{
+						name: 'Deletion Request',
+						value: 'deletionRequest',
+						description: 'Every request is a deletion request (the webhook selected in Tools › Privacy Dashboard › Settings)',
+					},
+					{
+						name: 'Auto (Two Outputs)',
+						value: 'auto',
+						description:
+							'Decide per request by a static value (default parameter "event"): deletion, delete or deletion_request go to the second output',
+					},
+				],
+				default: 'contactData',
+			},
+			{
+				displayName:
+					'For Auto, add a static value named <code>event</code> (or the name set under Options › Event Parameter) with the value <code>deletion</code> to the deletion webhook in KlickTipp. Requests without it go to "Contact Data".',
+				name: 'autoNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { eventType: ['auto'] } },
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{
+						displayName: 'Duplicate Window (Seconds)',
+						name: 'dedupeSeconds',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: DEFAULT_DEDUPE_SECONDS,
+						description:
+							'The same event (same parameters, or the same webhook ID header when signed) again within this many seconds is answered 200 "duplicate" and starts nothing. 0 turns it off. Kept in the memory of this n8n process.',
+					},
+					{
+						displayName: 'Event Parameter',
+						name: 'eventParameter',
+						type: 'string',
+						default: 'event',
+						description:
+							'For Event Type "Auto": the parameter whose value deletion, delete or deletion_request (any case) marks a deletion request',
+					},
+					{
+						displayName: 'Ignore Test Events',
+						name: 'ignoreTestEvents',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether to answer KlickTipp\'s "Save and test" request (contact ID 12345) with 200 and start nothing. Off: it starts the workflow with isTest: true.',
+					},
+					{
+						displayName: 'Include Headers',
+						name: 'includeHeaders',
+						type: 'boolean',
+						default: false,
+						description: 'Whether to add the request headers as request.headers (authentication headers masked)',
+					},
+					{
+						displayName: 'Include Raw Body',
+						name: 'includeRawBody',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether to add the body exactly as received as rawBody, with secrets masked (not available for multipart bodies)',
+					},
+					{
+						displayName: 'Response Code',
+						name: 'responseCode',
+						type: 'number',
+						typeOptions: { minValue: 200, maxValue: 299 },
+						default: 200,
+						description: 'The HTTP status for accepted, duplicate and ignored requests (2xx). Refused requests always get 4xx.',
+					},
+				],
+			},
+		],
+	};
+
+	webhookMethods = {
+		default: {
+			// KlickTipp has no API to create, list or delete outbounds: the user pastes the URL into KlickTipp.
+			// These methods therefore manage only this node's local state in this n8n process.
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				// Nothing to look up remotely; returning false lets n8n call create() on every activation.
+				return false;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				// A fresh activation starts with an empty duplicate memory for this node.
+				const node = this.getNode();
+				const test = this.getMode() === 'manual';
+				processDedupeStore.clear(dedupeScope(this.getWorkflow().id, node.id, test));
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				// n8n calls delete with the same mode for test and production webhooks, so only the test memory is
+				// cleared here; production entries expire by their window (and are cleared on the next activation).
+				const node = this.getNode();
+				processDedupeStore.clear(dedupeScope(this.getWorkflow().id, node.id, true));
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const req = this.getRequestObject() as ReturnType<IWebhookFunctions['getRequestObject']> & { rawBody?: Buffer };
+		const res = this.getResponseObject();
+		const authentication = this.getNodeParameter('authentication', 'apiKey') as string;
+		const eventType = this.getNodeParameter('eventType', 'contactData') as string;
+		const options = this.getNodeParameter('options', {}) as IDataObject;
+
+		let credential: InboundCredential | undefined;
+		if (authentication !== 'none') {
+			try {
+				credential = (await this.getCredentials('klickTippOutboundApi')) as InboundCredential;
+			} catch {
+				credential = undefined; // answered below as "credential incomplete" (401), never accepted
+			}
+		}
+
+		const config: TriggerConfig = {
+			authentication,
+			eventType,
+			eventParameter: typeof options.eventParameter === 'string' ? options.eventParameter : undefined,
+			ignoreTestEvents: options.ignoreTestEvents === true,
+			dedupeSeconds: options.dedupeSeconds === undefined ? DEFAULT_DEDUPE_SECONDS : Number(options.dedupeSeconds),
+			includeRawBody: options.includeRawBody === true,
+			includeHeaders: options.includeHeaders === true,
+		};
+		const node = this.getNode();
+		const outcome = handleInboundRequest(
+			{
+				method: req.method,
+				contentType: req.headers['content-type'],
+				rawBody: Buffer.isBuffer(req.rawBody) ? req.rawBody : undefined,
+				body: req.body,
+				query: req.query,
+				url: req.originalUrl ?? req.url,
+				headers: req.headers,
+			},
+			config,
+			{
+				credential,
+				dedupe: {
+					store: processDedupeStore,
+					scope: dedupeScope(this.getWorkflow().id, node.id, this.getMode() === 'manual'),
+				},
+			},
+		);
+
+		const code = Number(options.responseCode);
+		const status = outcome.kind === 'rejected' ? outcome.httpStatus : code >= 200 && code <= 299 ? code : 200;
+		for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value);
+		res.status(status).json(outcome.body);
+
+		if (outcome.kind !== 'accepted' || !outcome.item) return { noWebhookResponse: true };
+		const item = { json: outcome.item as unknown as IDataObject };
+		const workflowData = eventType === 'auto' ? (outcome.output === 1 ? [[], [item]] : [[item], []]) : [[item]];
+		return { noWebhookResponse: true, workflowData };
+	}
+}

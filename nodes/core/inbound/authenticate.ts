@@ -1,0 +1,148 @@
+/**
+ * Authentication of incoming KlickTipp outbound requests: none, API key (static value, query or header),
+ * HTTP Basic, or a Standard Webhooks signature over the raw body. Secrets are compared in constant time and
+ * never appear in a reason. An incomplete credential always rejects. No n8n imports.
+ */
+import { secretsEqual } from '../secrets';
+import { signingKey, verifySignature } from '../signature';
+import type { AuthenticationMode, Params, Rejection } from './types';
+import { headerValue, reject } from './types';
+
+export const BASIC_REALM = 'KlickTipp Outbound';
+export const WWW_AUTHENTICATE = `Basic realm="${BASIC_REALM}"`;
+
+/** The credential `klickTippOutboundApi` as n8n decrypts it (any field may be missing). */
+export interface InboundCredential {
+	apiKey?: unknown;
+	apiKeyName?: unknown;
+	apiKeyIn?: unknown;
+	username?: unknown;
+	password?: unknown;
+	signingSecret?: unknown;
+}
+
+export interface AuthRequest {
+	method: 'GET' | 'POST';
+	headers: Record<string, string | string[] | undefined>;
+	/** Parameters of the URL query. */
+	query: Params;
+	/** Parameters of the body. */
+	body: Params;
+	/** The exact body bytes; undefined when n8n did not keep them (multipart). */
+	rawBody?: Buffer;
+	/** Media type without parameters. */
+	contentType: string;
+}
+
+export type AuthResult = { ok: true; webhookId?: string } | Rejection;
+
+const INCOMPLETE = 'The trigger\'s credential "KlickTipp Outbound Auth" is incomplete';
+
+function nonEmpty(value: unknown): value is string {
+	return typeof value === 'string' && value !== '';
+}
+
+function unauthorized(reason: string, basic = false): Rejection {
+	return reject(401, reason, basic ? { 'WWW-Authenticate': WWW_AUTHENTICATE } : undefined);
+}
+
+/** Where the API key is looked for, as a sentence fragment for reasons. */
+function describeLocation(apiKeyIn: string, method: string, name: string): string {
+	if (apiKeyIn === 'header') return `the header "${name}"`;
+	if (apiKeyIn === 'query') return `the URL query parameter "${name}"`;
+	return method === 'GET' ? `the query parameter "${name}" (static value)` : `the body parameter "${name}" (static value)`;
+}
+
+function findParam(params: Params, name: string): unknown {
+	return Object.prototype.hasOwnProperty.call(params, name) ? params[name] : undefined;
+}
+
+export function checkApiKey(credential: InboundCredential, request: AuthRequest): AuthResult {
+	const { apiKey, apiKeyName } = credential;
+	const apiKeyIn = nonEmpty(credential.apiKeyIn) ? credential.apiKeyIn : 'body';
+	if (!nonEmpty(apiKey) || !nonEmpty(apiKeyName)) {
+		return unauthorized(`${INCOMPLETE}: API Key and API Key Parameter Name must both be filled in`);
+	}
+	if (!['body', 'query', 'header'].includes(apiKeyIn)) {
+		return unauthorized(`${INCOMPLETE}: API Key Location must be body, query or header`);
+	}
+	let received: unknown;
+	if (apiKeyIn === 'header') {
+		received = headerValue(request.headers, apiKeyName);
+		if (typeof received === 'string' && /^bearer\s+/i.test(received) && !secretsEqual(received, apiKey)) {
+			received = received.replace(/^bearer\s+/i, '');
+		}
+	} else if (apiKeyIn === 'query' || request.method === 'GET') {
+		received = findParam(request.query, apiKeyName);
+	} else {
+		received = findParam(request.body, apiKeyName);
+	}
+	const where = describeLocation(apiKeyIn, request.method, apiKeyName);
+	if (received === undefined || received === '') return unauthorized(`API key missing: expected it in ${where}`);
+	if (typeof received !== 'string') return unauthorized(`API key invalid: ${where} was sent more than once or is not text`);
+	if (!secretsEqual(received, apiKey)) return unauthorized(`API key invalid: the value of ${where} does not match`);
+	return { ok: true };
+}
+
+export function checkBasicAuth(credential: InboundCredential, request: AuthRequest): AuthResult {
+	const { username, password } = credential;
+	if (!nonEmpty(username) || !nonEmpty(password)) {
+		return unauthorized(`${INCOMPLETE}: Username and Password must both be filled in`, true);
+	}
+	const header = headerValue(request.headers, 'authorization');
+	if (!header) return unauthorized('Basic authentication required: no Authorization header', true);
+	const match = /^basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
+	if (!match) return unauthorized('Basic authentication required: the Authorization header is not "Basic <base64>"', true);
+	const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+	const colon = decoded.indexOf(':');
+	if (colon < 0) return unauthorized('Basic authentication failed: the credentials are not "user:password"', true);
+	const userOk = secretsEqual(decoded.slice(0, colon), username);
+	const passOk = secretsEqual(decoded.slice(colon + 1), password);
+	if (!(userOk && passOk)) return unauthorized('Basic authentication failed: wrong username or password', true);
+	return { ok: true };
+}
+
+export function checkSignature(credential: InboundCredential, request: AuthRequest, nowSeconds: number): AuthResult {
+	const secret = credential.signingSecret;
+	if (!nonEmpty(secret)) return unauthorized(`${INCOMPLETE}: Signing Secret must be filled in`);
+	try {
+		signingKey(secret);
+	} catch {
+		return unauthorized(`${INCOMPLETE}: the Signing Secret is not valid (whsec_ + base64 of at least 16 bytes, or a plain string)`);
+	}
+	if (request.method === 'GET') {
+		return unauthorized('Signature authentication needs a POST with a JSON or form-urlencoded body; a GET query is not covered by a signature');
+	}
+	if (request.rawBody === undefined) {
+		const kind = request.contentType || 'this content type';
+		return unauthorized(
+			`A signature cannot be verified for ${kind}: n8n does not keep the raw bytes of such a body. Send application/json or application/x-www-form-urlencoded`,
+		);
+	}
+	const result = verifySignature(secret, request.headers, request.rawBody, nowSeconds);
+	if (!result.ok) return unauthorized(`Signature invalid: ${result.reason}`);
+	return { ok: true, webhookId: result.id };
+}
+
+/** Authenticates a request. `credential` may be undefined only for mode `none`. */
+export function authenticate(
+	mode: AuthenticationMode | string,
+	credential: InboundCredential | undefined,
+	request: AuthRequest,
+	nowSeconds: number = Math.floor(Date.now() / 1000),
+): AuthResult {
+	if (mode === 'none') return { ok: true };
+	if (!credential || typeof credential !== 'object') {
+		return unauthorized(`${INCOMPLETE}: no credential is selected`, mode === 'basicAuth');
+	}
+	if (mode === 'apiKey') return checkApiKey(credential, request);
+	if (mode === 'basicAuth') return checkBasicAuth(credential, request);
+	if (mode === 'signature') return checkSignature(credential, request, nowSeconds);
+	return unauthorized(`The trigger's authentication setting "${String(mode).slice(0, 40)}" is unknown`);
+}
+
+/** Every secret of the credential that must never be echoed (for redaction and parameter filtering). */
+export function credentialSecrets(credential: InboundCredential | undefined): string[] {
+	if (!credential) return [];
+	return [credential.apiKey, credential.password, credential.signingSecret].filter(nonEmpty);
+}

@@ -1,0 +1,60 @@
+/**
+ * Stable event ids and removal of secrets from received parameters. No n8n imports.
+ */
+import { createHash } from 'crypto';
+import { redactDeep, secretsEqual } from '../secrets';
+import type { Params } from './types';
+import { emptyParams } from './types';
+
+function canonical(value: unknown): string {
+	if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+	if (value !== null && typeof value === 'object') {
+		const keys = Object.keys(value).sort();
+		return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+	}
+	return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * The event id: the sender's `webhook-id` when the request was signed, otherwise `evt_` + the first 32 hex
+ * characters of SHA-256 over the parameters (sorted by name, secrets already removed). The same parameters
+ * always give the same id, whatever their order or the body format.
+ */
+export function computeEventId(params: Params, webhookId?: string): string {
+	if (typeof webhookId === 'string' && webhookId !== '') return webhookId;
+	return `evt_${createHash('sha256').update(canonical(params), 'utf8').digest('hex').slice(0, 32)}`;
+}
+
+export interface SecretFilter {
+	/** The credential's API Key Parameter Name (removed in any letter case). */
+	apiKeyName?: string;
+	/** Secret values: a parameter holding one of them is removed; one embedding it is masked. */
+	secrets: readonly string[];
+}
+
+function holdsSecret(value: unknown, secrets: readonly string[]): boolean {
+	if (typeof value === 'string') return secrets.some((s) => secretsEqual(value.trim(), s));
+	if (Array.isArray(value)) return value.some((v) => holdsSecret(v, secrets));
+	return false;
+}
+
+/**
+ * Removes the API key parameter, any `Authorization` parameter and every parameter whose value equals a
+ * credential secret, then masks secrets embedded anywhere else. Returns a new null-prototype map.
+ */
+export function stripSecrets(params: Params, filter: SecretFilter): Params {
+	const apiKeyName = filter.apiKeyName?.toLowerCase();
+	const secrets = filter.secrets.filter((s) => typeof s === 'string' && s !== '');
+	const kept = emptyParams();
+	for (const [key, value] of Object.entries(params)) {
+		const lower = key.toLowerCase();
+		if (lower === 'authorization') continue;
+		if (apiKeyName && lower === apiKeyName) continue;
+		if (holdsSecret(value, secrets)) continue;
+		kept[key] = value;
+	}
+	const masked = redactDeep({ ...kept }, secrets);
+	const out = emptyParams();
+	for (const [key, value] of Object.entries(masked)) out[key] = value;
+	return out;
+}

@@ -1,0 +1,183 @@
+/**
+ * The whole decision for one incoming request, as a plain function: parse → authenticate → remove secrets →
+ * classify → normalize → 422 check → test event → duplicate → accept. The node only reads its parameters,
+ * calls this, writes the answer and hands the item to n8n. Never throws. No n8n imports.
+ */
+import { redact, redactDeep } from '../secrets';
+import { authenticate, credentialSecrets, type InboundCredential } from './authenticate';
+import { classifyEvent, DEFAULT_EVENT_PARAMETER, isTestEvent } from './classify';
+import type { DedupeStore } from './dedupe';
+import { computeEventId, stripSecrets } from './event-id';
+import { normalizeContact, type Contact } from './normalize';
+import { parseRequest, type InboundRequest } from './parse';
+import type { AuthenticationMode, EventKind, EventTypeSetting, Params, Rejection } from './types';
+import { reject } from './types';
+
+export const DEFAULT_DEDUPE_SECONDS = 60;
+
+export interface TriggerConfig {
+	authentication: AuthenticationMode | string;
+	eventType: EventTypeSetting | string;
+	eventParameter?: string;
+	/** Answer KlickTipp's "Save and test" request (contact 12345) with 200 and start nothing. */
+	ignoreTestEvents?: boolean;
+	/** Duplicate window in seconds; 0 switches de-duplication off. */
+	dedupeSeconds?: number;
+	/** Add the raw body (secrets masked) as `rawBody` to the item. */
+	includeRawBody?: boolean;
+	/** Add the request headers (authentication headers masked) as `request.headers`. */
+	includeHeaders?: boolean;
+}
+
+export interface IncomingRequest extends InboundRequest {
+	headers: Record<string, string | string[] | undefined>;
+}
+
+export interface HandleDeps {
+	credential?: InboundCredential;
+	nowMs?: number;
+	dedupe?: { store: DedupeStore; scope: string };
+}
+
+export interface TriggerItemJson {
+	event: EventKind;
+	eventId: string;
+	isTest: boolean;
+	receivedAt: string;
+	contact: Contact;
+	params: Record<string, unknown>;
+	request: { method: string; contentType: string; query: Record<string, unknown>; headers?: Record<string, unknown> };
+	rawBody?: string;
+}
+
+export type AnswerStatus = 'accepted' | 'duplicate' | 'ignored-test';
+
+export interface RejectedOutcome {
+	kind: 'rejected';
+	httpStatus: Rejection['status'];
+	headers: Record<string, string>;
+	body: { status: 'rejected'; code: number; reason: string };
+}
+
+export interface AnsweredOutcome {
+	kind: AnswerStatus;
+	httpStatus: 200;
+	headers: Record<string, string>;
+	body: { status: AnswerStatus; event: EventKind; eventId: string; isTest: boolean };
+	/** Present only for `accepted`: the item to emit. */
+	item?: TriggerItemJson;
+	/** The output the item goes to: 1 only for a deletion request with eventType `auto`. */
+	output: 0 | 1;
+}
+
+export type Outcome = RejectedOutcome | AnsweredOutcome;
+
+/** Headers whose values are never copied into an item. */
+const SENSITIVE_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'webhook-signature'];
+
+function rejected(r: Rejection, secrets: readonly string[]): RejectedOutcome {
+	const reason = redact(r.reason, secrets);
+	return {
+		kind: 'rejected',
+		httpStatus: r.status,
+		headers: r.headers ?? {},
+		body: { status: 'rejected', code: r.status, reason },
+	};
+}
+
+function plain(params: Params): Record<string, unknown> {
+	return Object.fromEntries(Object.entries(params));
+}
+
+function safeHeaders(
+	headers: Record<string, string | string[] | undefined>,
+	apiKeyHeader: string | undefined,
+	secrets: readonly string[],
+): Record<string, unknown> {
+	const out: Record<string, unknown> = {};
+	for (const [name, value] of Object.entries(headers)) {
+		const lower = name.toLowerCase();
+		if (SENSITIVE_HEADERS.includes(lower) || lower === apiKeyHeader) out[lower] = '***';
+		else out[lower] = value;
+	}
+	return redactDeep(out, secrets);
+}
+
+export function handleInboundRequest(request: IncomingRequest, config: TriggerConfig, deps: HandleDeps = {}): Outcome {
+	const secrets = credentialSecrets(deps.credential);
+	try {
+		const nowMs = deps.nowMs ?? Date.now();
+		const parsed = parseRequest(request);
+		if (!parsed.ok) return rejected(parsed, secrets);
+
+		const auth = authenticate(
+			config.authentication,
+			deps.credential,
+			{
+				method: parsed.method,
+				headers: request.headers ?? {},
+				query: parsed.query,
+				body: parsed.body,
+				rawBody: request.rawBody,
+				contentType: parsed.contentType,
+			},
+			Math.floor(nowMs / 1000),
+		);
+		if (!auth.ok) return rejected(auth, secrets);
+
+		const apiKeyName =
+			config.authentication === 'apiKey' && typeof deps.credential?.apiKeyName === 'string'
+				? deps.credential.apiKeyName
+				: undefined;
+		const filter = { apiKeyName, secrets };
+		const params = stripSecrets(parsed.params, filter);
+		const query = stripSecrets(parsed.query, filter);
+
+		const event = classifyEvent(params, config.eventType, config.eventParameter || DEFAULT_EVENT_PARAMETER);
+		const contact = normalizeContact(params);
+		if (event === 'contactData' && contact.id === undefined && contact.email === undefined) {
+			return rejected(
+				reject(422, 'A contact-data event needs an email address (email) or a contact ID (SubscriberID); neither was sent'),
+				secrets,
+			);
+		}
+		const isTest = isTestEvent(contact.id);
+		const eventId = computeEventId(params, auth.webhookId);
+		const output: 0 | 1 = config.eventType === 'auto' && event === 'deletionRequest' ? 1 : 0;
+		const answer = (kind: AnswerStatus): AnsweredOutcome => ({
+			kind,
+			httpStatus: 200,
+			headers: {},
+			body: { status: kind, event, eventId, isTest },
+			output,
+		});
+
+		if (isTest && config.ignoreTestEvents) return answer('ignored-test');
+		// "Save and test" is often clicked several times while setting up: test events are never de-duplicated.
+		if (!isTest && deps.dedupe && deps.dedupe.store.seen(deps.dedupe.scope, eventId, Number(config.dedupeSeconds ?? 0))) {
+			return answer('duplicate');
+		}
+
+		const item: TriggerItemJson = {
+			event,
+			eventId,
+			isTest,
+			receivedAt: new Date(nowMs).toISOString(),
+			contact,
+			params: plain(params),
+			request: { method: parsed.method, contentType: parsed.contentType, query: plain(query) },
+		};
+		if (config.includeHeaders) {
+			const apiKeyHeader =
+				config.authentication === 'apiKey' && deps.credential?.apiKeyIn === 'header' ? apiKeyName?.toLowerCase() : undefined;
+			item.request.headers = safeHeaders(request.headers ?? {}, apiKeyHeader, secrets);
+		}
+		if (config.includeRawBody && request.rawBody !== undefined) {
+			item.rawBody = redact(request.rawBody.toString('utf8'), secrets);
+		}
+		return { ...answer('accepted'), item };
+	} catch (error) {
+		// Defensive: the core is written not to throw; if it ever does, answer 400 instead of a 500.
+		return rejected(reject(400, `The request could not be processed: ${String((error as Error)?.message ?? error).slice(0, 120)}`), secrets);
+	}
+}

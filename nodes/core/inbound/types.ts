@@ -1,0 +1,48 @@
+/**
+ * Types shared by the inbound (trigger) core. No n8n imports.
+ */
+
+/** A received parameter: a string (form, query, multipart) or any JSON value (JSON bodies). */
+export type ParamValue = unknown;
+
+/**
+ * The flat parameter map of one request. Always created with a null prototype, so keys such as
+ * `constructor` or `toString` are ordinary data.
+ */
+export type Params = Record<string, ParamValue>;
+
+/** Why a request is refused. `status` is the HTTP status the trigger answers with. */
+export interface Rejection {
+	ok: false;
+	status: 400 | 401 | 415 | 422;
+	reason: string;
+	/** Extra response headers (e.g. WWW-Authenticate for Basic). */
+	headers?: Record<string, string>;
+}
+
+export type EventKind = 'contactData' | 'deletionRequest';
+export type EventTypeSetting = EventKind | 'auto';
+export type AuthenticationMode = 'none' | 'apiKey' | 'basicAuth' | 'signature';
+
+/** Creates an empty parameter map without a prototype. */
+export function emptyParams(): Params {
+	return Object.create(null) as Params;
+}
+
+export function reject(status: Rejection['status'], reason: string, headers?: Record<string, string>): Rejection {
+	return headers ? { ok: false, status, reason, headers } : { ok: false, status, reason };
+}
+
+/** Case-insensitive lookup of a header value (first value if repeated). */
+export function headerValue(
+	headers: Record<string, string | string[] | undefined> | undefined,
+	name: string,
+): string | undefined {
+	if (!headers) return undefined;
+	const lower = name.toLowerCase();
+	for (const [key, value] of Object.entries(headers)) {
+		if (key.toLowerCase() !== lower) continue;
+		return Array.isArray(value) ? value[0] : value;
+	}
+	return undefined;
+}
