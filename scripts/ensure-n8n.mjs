@@ -1,0 +1,217 @@
+#!/usr/bin/env node
+// Installs a pinned n8n runtime (n8n/<version>/package.json + its lockfile) into a cache folder outside the
+// project's node_modules, once. A marker file written after a successful, verified install means "complete":
+// later calls return at once and never reinstall.
+//
+//   node scripts/ensure-n8n.mjs [version]          (default: the newest folder under n8n/, i.e. 2.4.8)
+//   KLICKTIPP_N8N_CACHE=/some/dir node scripts/ensure-n8n.mjs 1.123.81
+//
+// Programmatic use (the e2e harness, scripts/start.mjs): `import { ensureN8n } from './ensure-n8n.mjs'`.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_N8N_VERSION = '2.4.8';
+const MARKER = '.klicktipp-install-complete.json';
+
+export function cacheRoot() {
+	return process.env.KLICKTIPP_N8N_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-klicktipp-outbound');
+}
+
+export function runtimeDir(version) {
+	return path.join(cacheRoot(), `n8n-${version}`);
+}
+
+export function n8nBin(version) {
+	return path.join(runtimeDir(version), 'node_modules', 'n8n', 'bin', 'n8n');
+}
+
+function specFor(version) {
+	const dir = path.join(ROOT, 'n8n', version);
+	const pkgPath = path.join(dir, 'package.json');
+	if (!fs.existsSync(pkgPath)) {
+		const known = fs.readdirSync(path.join(ROOT, 'n8n')).join(', ');
+		throw new Error(`No pinned runtime for n8n ${version}: ${pkgPath} is missing (known: ${known})`);
+	}
+	const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8'));
+	// What makes two installs equal: the dependency pins and overrides (not descriptions or script approvals).
+	const fingerprint = createHash('sha256')
+		.update(JSON.stringify({ dependencies: pkg.dependencies, overrides: pkg.overrides ?? {} }))
+		.digest('hex');
+	const lockPath = path.join(dir, 'package-lock.json');
+	return { pkg, pkgPath, lockPath: fs.existsSync(lockPath) ? lockPath : undefined, fingerprint };
+}
+
+function log(msg) {
+	process.stderr.write(`[ensure-n8n] ${msg}\n`);
+}
+
+/** Loads sqlite3 and n8n's package.json from the runtime folder; returns an error text or undefined. */
+function verify(dir, version) {
+	const script = `
+		const v = require('n8n/package.json').version;
+		if (v !== ${JSON.stringify(version)}) { console.error('n8n version is ' + v); process.exit(2); }
+		require('sqlite3');
+	`;
+	const r = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' });
+	if (r.status !== 0) return (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(0, 5).join('\n');
+	if (!fs.existsSync(path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n'))) return 'node_modules/n8n/bin/n8n is missing';
+	return undefined;
+}
+
+function readMarker(dir) {
+	try {
+		return JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8'));
+	} catch {
+		return undefined;
+	}
+}
+
+function writeMarker(dir, version, fingerprint, extra = {}) {
+	fs.writeFileSync(
+		path.join(dir, MARKER),
+		JSON.stringify({ version, fingerprint, completedAt: new Date().toISOString(), node: process.version, ...extra }, null, 2),
+	);
+}
+
+function dirSizeMb(dir) {
+	const r = spawnSync('du', ['-sm', dir], { encoding: 'utf8' });
+	return r.status === 0 ? Number(r.stdout.split(/\s/)[0]) : NaN;
+}
+
+function countPackages(nm) {
+	let n = 0;
+	try {
+		for (const e of fs.readdirSync(nm)) {
+			if (e.startsWith('.')) continue;
+			if (e.startsWith('@')) n += fs.readdirSync(path.join(nm, e)).length;
+			else n++;
+		}
+	} catch {
+		/* not there yet */
+	}
+	return n;
+}
+
+async function acquireLock(lockFile) {
+	for (;;) {
+		try {
+			fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+			return () => fs.rmSync(lockFile, { force: true });
+		} catch (e) {
+			if (e.code !== 'EEXIST') throw e;
+			const pid = Number(fs.readFileSync(lockFile, 'utf8'));
+			let alive = false;
+			try {
+				process.kill(pid, 0);
+				alive = true;
+			} catch {
+				alive = false;
+			}
+			if (!alive) {
+				fs.rmSync(lockFile, { force: true });
+				continue;
+			}
+			log(`another install (pid ${pid}) is running; waiting for it`);
+			await new Promise((r) => setTimeout(r, 5000));
+		}
+	}
+}
+
+/**
+ * Makes sure n8n `version` is installed and complete in the cache; installs it on first use.
+ * @returns {Promise<{ version: string, dir: string, bin: string, installed: boolean, seconds: number }>}
+ */
+export async function ensureN8n(version = DEFAULT_N8N_VERSION) {
+	const spec = specFor(version);
+	const dir = runtimeDir(version);
+	const bin = n8nBin(version);
+	const marker = readMarker(dir);
+	if (marker && marker.fingerprint === spec.fingerprint && fs.existsSync(bin)) {
+		return { version, dir, bin, installed: false, seconds: 0 };
+	}
+	fs.mkdirSync(cacheRoot(), { recursive: true });
+	const release = await acquireLock(`${dir}.lock`);
+	try {
+		const again = readMarker(dir);
+		if (again && again.fingerprint === spec.fingerprint && fs.existsSync(bin)) {
+			return { version, dir, bin, installed: false, seconds: 0 };
+		}
+		// A folder installed before markers existed (or by hand) from the same pins: adopt it if it verifies.
+		if (!again && fs.existsSync(path.join(dir, 'package.json'))) {
+			const existing = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+			const same =
+				JSON.stringify(existing.dependencies) === JSON.stringify(spec.pkg.dependencies) &&
+				JSON.stringify(existing.overrides ?? {}) === JSON.stringify(spec.pkg.overrides ?? {});
+			if (same && !verify(dir, version)) {
+				log(`n8n ${version} found complete in ${dir}; recording it`);
+				writeMarker(dir, version, spec.fingerprint, { adopted: true });
+				return { version, dir, bin, installed: false, seconds: 0 };
+			}
+		}
+		return await install(version, spec, dir, bin);
+	} finally {
+		release();
+	}
+}
+
+async function install(version, spec, dir, bin) {
+	const started = Date.now();
+	const tmp = `${dir}.partial`;
+	fs.rmSync(tmp, { recursive: true, force: true });
+	fs.mkdirSync(tmp, { recursive: true });
+	fs.copyFileSync(spec.pkgPath, path.join(tmp, 'package.json'));
+	if (spec.lockPath) fs.copyFileSync(spec.lockPath, path.join(tmp, 'package-lock.json'));
+	const args = spec.lockPath ? ['ci'] : ['install'];
+	args.push('--no-audit', '--no-fund', '--no-update-notifier', '--omit=dev', '--loglevel=warn');
+	log(
+		`installing n8n ${version} into ${dir} (npm ${args[0]}; about 6 minutes and 1.7 GB on first use; ` +
+			`log: ${path.join(dir, 'install.log')})`,
+	);
+	const logPath = path.join(tmp, 'install.log');
+	const out = fs.openSync(logPath, 'w');
+	const child = spawn('npm', args, {
+		cwd: tmp,
+		stdio: ['ignore', out, out],
+		env: { ...process.env, npm_config_update_notifier: 'false', npm_config_progress: 'false' },
+	});
+	const ticker = setInterval(() => {
+		const secs = Math.round((Date.now() - started) / 1000);
+		const pkgs = countPackages(path.join(tmp, 'node_modules'));
+		const building = fs.existsSync(path.join(tmp, 'node_modules', 'sqlite3', 'build')) ? ', building sqlite3' : '';
+		log(`n8n ${version}: ${secs}s, ${pkgs} packages, ${dirSizeMb(tmp)} MB${building}`);
+	}, 15000);
+	const code = await new Promise((resolve) => child.on('close', resolve));
+	clearInterval(ticker);
+	fs.closeSync(out);
+	if (code !== 0) {
+		const tail = fs.readFileSync(logPath, 'utf8').split('\n').slice(-30).join('\n');
+		throw new Error(`npm ${args[0]} for n8n ${version} failed (exit ${code}); kept ${tmp} for inspection:\n${tail}`);
+	}
+	const problem = verify(tmp, version);
+	if (problem) throw new Error(`n8n ${version} installed but does not load (${problem}); kept ${tmp}`);
+	fs.rmSync(dir, { recursive: true, force: true });
+	fs.renameSync(tmp, dir);
+	const seconds = Math.round((Date.now() - started) / 1000);
+	writeMarker(dir, version, spec.fingerprint, { installSeconds: seconds });
+	log(`n8n ${version} installed in ${seconds}s (${dirSizeMb(dir)} MB)`);
+	return { version, dir, bin, installed: true, seconds };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+	const versions = process.argv.slice(2);
+	if (versions.length === 0) versions.push(DEFAULT_N8N_VERSION);
+	for (const v of versions) {
+		try {
+			const r = await ensureN8n(v);
+			log(`n8n ${v} ready: ${r.bin}${r.installed ? ` (installed in ${r.seconds}s)` : ' (cached)'}`);
+		} catch (e) {
+			log(e.message);
+			process.exit(1);
+		}
+	}
+}

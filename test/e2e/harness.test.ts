@@ -1,0 +1,43 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { nodeOutput, startSingle, type SingleInstance } from './harness';
+
+// The harness itself, proven with n8n's own Webhook node: create → activate → registered → request → execution read back.
+describe('e2e harness (n8n built-in Webhook node)', () => {
+	let n8n: SingleInstance;
+	before(async () => {
+		n8n = await startSingle({ label: 'harness' });
+	});
+	after(async () => {
+		await n8n?.stop();
+	});
+
+	it('creates, activates and reads back an execution with its run data', async () => {
+		const id = await n8n.api.createAndActivate({
+			name: 'harness webhook',
+			nodes: [
+				{
+					name: 'Webhook',
+					type: 'n8n-nodes-base.webhook',
+					typeVersion: 2,
+					position: [0, 0],
+					webhookId: 'c0ffee00-0000-4000-8000-000000000001',
+					parameters: { httpMethod: 'POST', path: 'harness-smoke', options: {} },
+				},
+			],
+			connections: {},
+		});
+		await n8n.api.waitForWebhook(n8n.webhookBase, 'harness-smoke');
+		const res = await fetch(n8n.webhookUrl('harness-smoke'), {
+			method: 'POST',
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+			body: 'email=max%40example.de&CustomFieldFirstName=J%C3%BCrgen',
+		});
+		assert.equal(res.status, 200);
+		const [exec] = await n8n.api.waitForExecutions(id, 1);
+		assert.equal(exec.status, 'success');
+		const [item] = nodeOutput(exec, 'Webhook');
+		assert.deepEqual(item.body, { email: 'max@example.de', CustomFieldFirstName: 'Jürgen' });
+	});
+});
