@@ -1,0 +1,341 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+/** Default number of deliveries in flight at once. */
+export const DEFAULT_CONCURRENCY = 16;
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_RETRY_DELAY_MS = 500;
+export const DEFAULT_MAX_RETRY_AFTER_SECONDS = 60;
+export const MAX_REDIRECTS = 5;
+
+export const operationProperties: INodeProperties[] = [
+	{
+		displayName: 'Resource',
+		name: 'resource',
+		type: 'options',
+		noDataExpression: true,
+		options: [{ name: 'Outbound', value: 'outbound' }],
+		default: 'outbound',
+	},
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: ['outbound'] } },
+		options: [
+			{
+				name: 'Preview',
+				value: 'preview',
+				description: 'Build the request for each item and show it, secrets masked, without sending anything',
+				action: 'Preview outbound requests',
+			},
+			{
+				name: 'Send',
+				value: 'send',
+				description: 'Deliver the outbound for each input item, with retries',
+				action: 'Send an outbound',
+			},
+			{
+				name: 'Send Test',
+				value: 'sendTest',
+				description: "Send one request for KlickTipp's test contact (ID 12345), like KlickTipp's \"Save and test\"",
+				action: 'Send a test outbound',
+			},
+		],
+		default: 'send',
+	},
+];
+
+export const outboundProperties: INodeProperties[] = [
+	{
+		displayName: 'Outbound Name',
+		name: 'outboundName',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'e.g. CRM: new customer',
+		description: 'A clear name, as in KlickTipp (Automation › Webhook). It appears in every output item and error.',
+	},
+	{
+		displayName: 'Label',
+		name: 'label',
+		type: 'string',
+		default: '',
+		description: 'Optional label, as in KlickTipp',
+	},
+	{
+		displayName: 'Active',
+		name: 'active',
+		type: 'boolean',
+		default: true,
+		description: 'Whether the outbound delivers. When inactive, every item is output as skipped.',
+	},
+	{
+		displayName: 'Events',
+		name: 'events',
+		type: 'multiOptions',
+		options: [
+			{
+				name: 'Contact Data',
+				value: 'contactData',
+				description: 'Items whose event is contactData, or that have no event',
+			},
+			{
+				name: 'Deletion Request',
+				value: 'deletionRequest',
+				description: 'Items whose event is deletionRequest (Privacy Dashboard); their output carries an audit record',
+			},
+		],
+		default: ['contactData'],
+		description: 'Which events this outbound delivers. Items of other events are output as skipped.',
+	},
+	{
+		displayName: 'URL',
+		name: 'url',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'https://crm.example.com/hooks/klicktipp?email=__email__',
+		description:
+			'The activation URL. Put any parameter the request carries into it by its name between two underscores on each side, e.g. __email__; the value is inserted URL-encoded.',
+	},
+	{
+		displayName: 'Method',
+		name: 'method',
+		type: 'options',
+		options: [
+			{ name: 'GET', value: 'GET', description: 'Every parameter goes into the URL query' },
+			{ name: 'POST', value: 'POST' },
+		],
+		default: 'POST',
+		description: 'The HTTP method the receiving system expects',
+	},
+	{
+		displayName: 'Format',
+		name: 'format',
+		type: 'options',
+		displayOptions: { show: { method: ['POST'] } },
+		options: [
+			{ name: 'JSON', value: 'json', description: 'Content type application/JSON (recommended by KlickTipp)' },
+			{ name: 'Form Data', value: 'form', description: 'Content type application/x-www-form-urlencoded, UTF-8' },
+		],
+		default: 'json',
+		description: 'How the parameters are encoded in the body',
+	},
+	{
+		displayName: 'Send Email Address',
+		name: 'sendEmail',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether to send the contact\'s email address (from contact.email, else email), as KlickTipp always does',
+	},
+	{
+		displayName: 'Email Parameter Name',
+		name: 'emailParameterName',
+		type: 'string',
+		displayOptions: { show: { sendEmail: [true] } },
+		default: 'email',
+		description: 'The parameter name under which the email address is sent',
+	},
+	{
+		displayName: 'Fields',
+		name: 'fields',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true, sortable: true },
+		placeholder: 'Add Field',
+		default: {},
+		description: 'Contact fields to send, each under its own parameter name',
+		options: [
+			{
+				displayName: 'Field',
+				name: 'field',
+				values: [
+					{
+						displayName: 'Value',
+						name: 'value',
+						type: 'string',
+						default: '',
+						placeholder: '={{ $json.contact.firstName }}',
+						description: 'The field value, usually an expression on the input item',
+					},
+					{
+						displayName: 'Parameter Name',
+						name: 'parameterName',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. first_name',
+						description: 'The name the receiving system expects',
+					},
+					{
+						displayName: 'Default Value',
+						name: 'defaultValue',
+						type: 'string',
+						default: '',
+						description: 'Sent when the value is empty (KlickTipp\'s "Vorgabewert")',
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Static Values',
+		name: 'staticValues',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true, sortable: true },
+		placeholder: 'Add Static Value',
+		default: {},
+		description: 'Fixed extra parameters such as a routing key or a source name',
+		options: [
+			{
+				displayName: 'Static Value',
+				name: 'value',
+				values: [
+					{
+						displayName: 'Name',
+						name: 'name',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. source',
+					},
+					{
+						displayName: 'Value',
+						name: 'value',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. klicktipp',
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Authentication',
+		name: 'authentication',
+		type: 'options',
+		options: [
+			{
+				name: 'API Key',
+				value: 'apiKey',
+				description: 'The credential\'s API key as a static value, query parameter or header',
+			},
+			{ name: 'Basic Auth', value: 'basicAuth' },
+			{ name: 'None', value: 'none' },
+			{
+				name: 'Signature (Standard Webhooks)',
+				value: 'signature',
+				description: 'Headers webhook-ID, webhook-timestamp and webhook-signature over the exact body sent',
+			},
+		],
+		default: 'none',
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Allow Private Targets',
+				name: 'allowPrivateTargets',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to allow loopback, private (RFC 1918), link-local, unique-local, CGNAT and cloud-metadata addresses. Off by default to prevent server-side request forgery.',
+			},
+			{
+				displayName: 'Concurrency',
+				name: 'concurrency',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 256 },
+				default: DEFAULT_CONCURRENCY,
+				description: 'How many deliveries run at the same time. Output order is kept either way.',
+			},
+			{
+				displayName: 'Follow Redirects',
+				name: 'followRedirects',
+				type: 'boolean',
+				default: true,
+				description: `Whether to follow up to ${MAX_REDIRECTS} redirects; every target is checked by the SSRF guard again and credential headers are dropped when the origin changes`,
+			},
+			{
+				displayName: 'Headers',
+				name: 'headers',
+				type: 'fixedCollection',
+				typeOptions: { multipleValues: true },
+				placeholder: 'Add Header',
+				default: {},
+				options: [
+					{
+						displayName: 'Header',
+						name: 'header',
+						values: [
+							{ displayName: 'Name', name: 'name', type: 'string', default: '' },
+							{ displayName: 'Value', name: 'value', type: 'string', default: '' },
+						],
+					},
+				],
+				description: 'Extra HTTP headers sent with every request',
+			},
+			{
+				displayName: 'Log Response Body',
+				name: 'logResponseBody',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to put the receiver\'s response body into each output item (secrets masked)',
+			},
+			{
+				displayName: 'Max Attempts',
+				name: 'maxAttempts',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 20 },
+				default: DEFAULT_MAX_ATTEMPTS,
+				description:
+					'Attempts per item including the first. Network errors, 408, 425, 429 and 5xx are retried; other answers are final.',
+			},
+			{
+				displayName: 'Max Retry-After (Seconds)',
+				name: 'maxRetryAfterSeconds',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: DEFAULT_MAX_RETRY_AFTER_SECONDS,
+				description: 'Upper limit for a Retry-After the receiver asks for',
+			},
+			{
+				displayName: 'Once per Contact (Hours)',
+				name: 'oncePerContactHours',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 0,
+				description:
+					'0 = off. 6 = KlickTipp\'s tag rule: a second delivery of this outbound for the same contact within the window is skipped, across executions of an active workflow.',
+			},
+			{
+				displayName: 'Require HTTPS',
+				name: 'requireHttps',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to refuse http:// targets (also after redirects)',
+			},
+			{
+				displayName: 'Retry Base Delay (Ms)',
+				name: 'retryDelay',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: DEFAULT_RETRY_DELAY_MS,
+				description:
+					'Exponential backoff with full jitter: the wait after attempt n is random between 0 and this × 2^(n-1), at most 30 s',
+			},
+			{
+				displayName: 'Timeout (Ms)',
+				name: 'timeout',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_TIMEOUT_MS,
+				description: 'How long to wait for each response before the attempt counts as failed (and is retried)',
+			},
+		],
+	},
+];

@@ -1,0 +1,120 @@
+/**
+ * Builds the complete request for one item (mapping → API key as static value → placeholders → encoding →
+ * auth) and shapes the output record. Pure functions; no n8n imports.
+ */
+import type { ApiKeyIn, AuthorizedRequest, OutboundAuthentication, OutboundCredential } from './auth';
+import { applyAuth, authParams, webhookIdFor } from './auth';
+import type { OutboundFormat, OutboundMethod } from './encoding';
+import { encodeRequest, jsonEncode } from './encoding';
+import type { MappingConfig, OutboundParams } from './mapping';
+import { OutboundParameterError } from './errors';
+import { contactIdOf, emailOf, mapItem } from './mapping';
+import { expandPlaceholders } from './placeholders';
+
+export type OutboundEvent = 'contactData' | 'deletionRequest';
+
+export interface OutboundConfig {
+	name: string;
+	label: string;
+	url: string;
+	method: OutboundMethod;
+	format: OutboundFormat;
+	mapping: MappingConfig;
+	authentication: OutboundAuthentication;
+	headers: Record<string, string>;
+}
+
+/** A request that cannot be built from the configuration (e.g. an invalid URL). */
+export class RequestBuildError extends OutboundParameterError {}
+
+/** The event of an input item; items without `event` count as contact data. */
+export function eventOf(json: Record<string, unknown>): OutboundEvent {
+	const e = json.event;
+	if (typeof e === 'string' && /^(deletionrequest|deletion|delete|deletion_request)$/i.test(e.trim())) {
+		return 'deletionRequest';
+	}
+	return 'contactData';
+}
+
+/** Validates the configured URL (before placeholders are replaced). Returns a message or null. */
+export function urlProblem(url: string): string | null {
+	const trimmed = (url ?? '').trim();
+	if (trimmed === '') return 'The URL is empty';
+	// Placeholders may stand anywhere; validate with neutral stand-ins.
+	const probe = trimmed.replace(/__([A-Za-z0-9][A-Za-z0-9_.\-[\]]*?)__/g, 'x');
+	let parsed: URL;
+	try {
+		parsed = new URL(probe);
+	} catch {
+		return `"${trimmed.slice(0, 200)}" is not a valid absolute URL (it must start with https:// or http://)`;
+	}
+	if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+		return `The URL must use https or http, not ${parsed.protocol.replace(':', '')}`;
+	}
+	if (parsed.username || parsed.password) {
+		return 'The URL must not contain a username or password; use Authentication "Basic Auth" instead';
+	}
+	return null;
+}
+
+export interface BuiltRequest {
+	params: OutboundParams;
+	request: AuthorizedRequest;
+	webhookId: string;
+}
+
+/**
+ * Builds the exact request for one item. Throws an OutboundParameterError (MappingError, PlaceholderError,
+ * RequestBuildError) naming the parameter at fault.
+ */
+export function buildRequest(
+	json: Record<string, unknown>,
+	config: OutboundConfig,
+	credential: OutboundCredential | undefined,
+): BuiltRequest {
+	const urlIssue = urlProblem(config.url);
+	if (urlIssue) throw new RequestBuildError(urlIssue, 'url');
+	const keyParams = authParams(config.authentication, credential);
+	const params = mapItem(json, config.mapping, keyParams.map(([n]) => n));
+	const all: OutboundParams = [...params, ...keyParams];
+	const url = expandPlaceholders(config.url.trim(), all);
+	const encoded = encodeRequest(config.method, config.format, url, all);
+	const request = applyAuth(encoded, config.authentication, credential, config.headers);
+	const eventId = typeof json.eventId === 'string' && json.eventId ? json.eventId : undefined;
+	const webhookId = webhookIdFor(config.name, eventId, `${config.method} ${url} ${jsonEncode(params)}`);
+	return { params, request, webhookId };
+}
+
+/** The credential's API key location, defaulting to body like the credential's own default. */
+export function apiKeyLocation(cred: OutboundCredential | undefined): ApiKeyIn {
+	const where = cred?.apiKeyIn;
+	return where === 'query' || where === 'header' ? where : 'body';
+}
+
+export interface OutboundOutput {
+	outbound: { name: string; label: string };
+	status: 'delivered' | 'failed' | 'skipped';
+	reason?: string;
+	httpStatus?: number;
+	attempts: number;
+	durationMs: number;
+	request: { method: string; url: string; body: string | null; headers?: Record<string, string> };
+	response?: { body: unknown };
+	audit?: { contactId: string; email: string; outbound: string; status: 'delivered' | 'failed' | 'skipped'; at: string };
+}
+
+/** The audit record a data-protection audit asks for, for a deletion request. */
+export function auditRecord(
+	json: Record<string, unknown>,
+	outboundName: string,
+	status: 'delivered' | 'failed' | 'skipped',
+	atMs: number,
+): NonNullable<OutboundOutput['audit']> {
+	return {
+		contactId: contactIdOf(json),
+		email: emailOf(json).toLowerCase(),
+		outbound: outboundName,
+		status,
+		at: new Date(atMs).toISOString(),
+	};
+}

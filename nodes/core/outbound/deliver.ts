@@ -1,0 +1,203 @@
+/**
+ * Delivery of one authorised outbound request: SSRF check before every hop, redirects followed by hand (at
+ * most `maxRedirects`, each target checked again, credential headers dropped when the origin changes),
+ * retries per the retry policy, a fresh signature per attempt with the same webhook-id. Everything with side
+ * effects (HTTP, waiting, clock, randomness, DNS) is injected, so this is plain, testable logic without n8n.
+ */
+import type { AuthorizedRequest } from './auth';
+import type { RetryPolicy } from './retry';
+import { decideRetry, isSuccessStatus } from './retry';
+import type { TargetVerdict } from './ssrf';
+
+export interface WireRequest {
+	method: string;
+	url: string;
+	headers: Record<string, string>;
+	body: string | null;
+	timeoutMs: number;
+}
+
+export interface WireResponse {
+	statusCode: number;
+	headers: Record<string, unknown>;
+	body: unknown;
+}
+
+export interface DeliveryDeps {
+	/** Sends one HTTP request without following redirects; resolves for every status, rejects on network errors. */
+	send: (request: WireRequest) => Promise<WireResponse>;
+	sleep: (ms: number) => Promise<void>;
+	random: () => number;
+	now: () => number;
+	checkTarget: (url: string) => Promise<TargetVerdict>;
+}
+
+export interface DeliveryOptions {
+	policy: RetryPolicy;
+	timeoutMs: number;
+	maxRedirects: number;
+	/** Adds signature headers for the given request; called once per attempt and hop. */
+	sign?: (request: { method: string; body: string | null; headers: Record<string, string> }) => Record<string, string>;
+}
+
+export interface DeliveryResult {
+	status: 'delivered' | 'failed';
+	reason?: string;
+	httpStatus?: number;
+	attempts: number;
+	durationMs: number;
+	/** The URL that answered last (differs from the request URL after redirects). */
+	finalUrl: string;
+	responseBody?: unknown;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+function headerValue(headers: Record<string, unknown>, name: string): unknown {
+	if (name in headers) return headers[name];
+	const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+	return key === undefined ? undefined : headers[key];
+}
+
+/** A short, single-line description of a network error (code and message; never request headers). */
+export function describeNetworkError(error: unknown, timeoutMs: number): string {
+	const e = error as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
+	const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : '';
+	const message = typeof e?.message === 'string' ? e.message : String(error);
+	if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message)) {
+		return `Timeout: no response within ${timeoutMs} ms`;
+	}
+	const text = message.replace(/\s+/g, ' ').slice(0, 200);
+	return code && !text.includes(code) ? `Network error ${code}: ${text}` : `Network error: ${text}`;
+}
+
+/** A short text of a response body for a failure reason. */
+export function bodySnippet(body: unknown, max = 300): string {
+	if (body === undefined || body === null || body === '') return '';
+	let text: string;
+	if (typeof body === 'string') text = body;
+	else if (Buffer.isBuffer(body)) text = body.toString('utf8');
+	else {
+		try {
+			text = JSON.stringify(body);
+		} catch {
+			text = String(body);
+		}
+	}
+	text = text.replace(/\s+/g, ' ').trim();
+	return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+export function describeStatus(status: number, body: unknown): string {
+	const snippet = bodySnippet(body);
+	return snippet ? `HTTP ${status}: ${snippet}` : `HTTP ${status}`;
+}
+
+type HopResult =
+	| { kind: 'response'; response: WireResponse; url: string }
+	| { kind: 'networkError'; error: unknown; url: string }
+	| { kind: 'final'; reason: string; url: string; httpStatus?: number };
+
+async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions, deps: DeliveryDeps): Promise<HopResult> {
+	let method: string = request.method;
+	let url = request.url;
+	let body = request.body;
+	let headers: Record<string, string> = { ...request.headers };
+	const origin = new URL(request.url).origin;
+	for (let hop = 0; ; hop++) {
+		const verdict = await deps.checkTarget(url);
+		if (!verdict.ok) return { kind: 'final', reason: verdict.reason, url };
+		const sent = options.sign ? options.sign({ method, body, headers }) : headers;
+		let response: WireResponse;
+		try {
+			response = await deps.send({ method, url, headers: sent, body, timeoutMs: options.timeoutMs });
+		} catch (error) {
+			return { kind: 'networkError', error, url };
+		}
+		const location = headerValue(response.headers, 'location');
+		if (!REDIRECTS.has(response.statusCode) || typeof location !== 'string' || location === '') {
+			return { kind: 'response', response, url };
+		}
+		if (hop >= options.maxRedirects) {
+			return {
+				kind: 'final',
+				reason: `Too many redirects (more than ${options.maxRedirects})`,
+				url,
+				httpStatus: response.statusCode,
+			};
+		}
+		let next: URL;
+		try {
+			next = new URL(location, url);
+		} catch {
+			return { kind: 'final', reason: 'The redirect Location is not a valid URL', url, httpStatus: response.statusCode };
+		}
+		if (response.statusCode === 303 && method !== 'GET') {
+			method = 'GET';
+			body = null;
+			delete headers['content-type'];
+		}
+		if (next.origin !== origin) {
+			// Never hand credentials to another origin (what browsers and curl do too).
+			for (const name of request.credentialHeaders) delete headers[name];
+		}
+		url = next.toString();
+		headers = { ...headers };
+	}
+}
+
+/** Delivers one request with retries. Never rejects for HTTP or network failures; returns a result instead. */
+export async function deliver(request: AuthorizedRequest, options: DeliveryOptions, deps: DeliveryDeps): Promise<DeliveryResult> {
+	const started = deps.now();
+	let attempts = 0;
+	for (;;) {
+		attempts++;
+		const hop = await attemptOnce(request, options, deps);
+		const durationMs = () => Math.max(0, deps.now() - started);
+		if (hop.kind === 'final') {
+			return { status: 'failed', reason: hop.reason, httpStatus: hop.httpStatus, attempts, durationMs: durationMs(), finalUrl: hop.url };
+		}
+		if (hop.kind === 'response' && isSuccessStatus(hop.response.statusCode)) {
+			return {
+				status: 'delivered',
+				httpStatus: hop.response.statusCode,
+				attempts,
+				durationMs: durationMs(),
+				finalUrl: hop.url,
+				responseBody: hop.response.body,
+			};
+		}
+		const decision =
+			hop.kind === 'response'
+				? decideRetry(
+						{ kind: 'response', status: hop.response.statusCode, retryAfter: headerValue(hop.response.headers, 'retry-after') },
+						attempts,
+						options.policy,
+						deps.random,
+						deps.now(),
+					)
+				: decideRetry({ kind: 'networkError' }, attempts, options.policy, deps.random, deps.now());
+		if (!decision.retry) {
+			if (hop.kind === 'response') {
+				const retryable = attempts >= options.policy.maxAttempts && attempts > 1;
+				return {
+					status: 'failed',
+					reason: describeStatus(hop.response.statusCode, hop.response.body) + (retryable ? ` (after ${attempts} attempts)` : ''),
+					httpStatus: hop.response.statusCode,
+					attempts,
+					durationMs: durationMs(),
+					finalUrl: hop.url,
+					responseBody: hop.response.body,
+				};
+			}
+			return {
+				status: 'failed',
+				reason: describeNetworkError(hop.error, options.timeoutMs) + (attempts > 1 ? ` (after ${attempts} attempts)` : ''),
+				attempts,
+				durationMs: durationMs(),
+				finalUrl: hop.url,
+			};
+		}
+		await deps.sleep(decision.delayMs);
+	}
+}

@@ -1,0 +1,47 @@
+/**
+ * KlickTipp URL placeholders: a parameter the request carries can be put into the activation URL by its name
+ * with two underscores on each side (`https://host/api/Users/UserCreate?email=__email__`). Values are inserted
+ * URL-encoded. No n8n imports.
+ */
+import { OutboundParameterError } from './errors';
+
+/** A placeholder: `__name__`, the name starting with a letter or digit, without whitespace, `/`, `?`, `&`, `#` or `=`. */
+const PLACEHOLDER = /__([A-Za-z0-9][A-Za-z0-9_.\-[\]]*?)__/g;
+
+/** An unknown placeholder; the parameter at fault is always "url". */
+export class PlaceholderError extends OutboundParameterError {
+	constructor(
+		message: string,
+		readonly placeholders: string[],
+	) {
+		super(message, 'url');
+	}
+}
+
+/** The placeholder names found in a URL, in order of appearance, without repetitions. */
+export function placeholderNames(url: string): string[] {
+	const names: string[] = [];
+	for (const match of url.matchAll(PLACEHOLDER)) {
+		if (!names.includes(match[1])) names.push(match[1]);
+	}
+	return names;
+}
+
+/**
+ * Replaces every `__name__` by the URL-encoded value of the parameter `name`. Throws PlaceholderError naming
+ * every placeholder that is not a parameter of the request.
+ */
+export function expandPlaceholders(url: string, params: ReadonlyArray<readonly [string, string]>): string {
+	const values = new Map<string, string>();
+	for (const [name, value] of params) if (!values.has(name)) values.set(name, value);
+	const unknown = placeholderNames(url).filter((name) => !values.has(name));
+	if (unknown.length > 0) {
+		const known = [...values.keys()];
+		throw new PlaceholderError(
+			`Unknown placeholder${unknown.length > 1 ? 's' : ''} in the URL: ${unknown.map((n) => `__${n}__`).join(', ')}` +
+				(known.length ? ` (the request carries: ${known.join(', ')})` : ' (the request carries no parameters)'),
+			unknown,
+		);
+	}
+	return url.replace(PLACEHOLDER, (_all, name: string) => encodeURIComponent(values.get(name) ?? ''));
+}
