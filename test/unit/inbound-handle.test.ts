@@ -1,0 +1,151 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+
+import { handleInboundRequest, type IncomingRequest, type Outcome, type TriggerConfig } from '../../nodes/core/inbound/handle';
+import { DedupeStore } from '../../nodes/core/inbound/dedupe';
+import { signPayload } from '../../nodes/core/signature';
+
+const KEY = 'kt-api-key-0123456789abcdef';
+const PASS = 'basic-pass-9876';
+const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
+const cred = { apiKey: KEY, apiKeyName: 'apiKey', apiKeyIn: 'body', username: 'kt', password: PASS, signingSecret: SECRET };
+const NOW = Date.parse('2026-01-02T03:04:05Z');
+const FORM = 'application/x-www-form-urlencoded';
+
+const form = (body: string, url = '/webhook/kt'): IncomingRequest => ({ method: 'POST', contentType: FORM, rawBody: Buffer.from(body), url, headers: { 'content-type': FORM } });
+const base: TriggerConfig = { authentication: 'apiKey', eventType: 'contactData', dedupeSeconds: 60 };
+
+function accepted(o: Outcome) {
+	assert.equal(o.kind, 'accepted', JSON.stringify(o.body));
+	assert.ok(o.kind !== 'rejected' && o.item);
+	return o as Extract<Outcome, { kind: 'accepted' }> & { item: NonNullable<Extract<Outcome, { kind: 'accepted' }>['item']> };
+}
+function refused(o: Outcome, status: number, reason?: RegExp) {
+	assert.equal(o.kind, 'rejected');
+	if (o.kind !== 'rejected') return;
+	assert.equal(o.httpStatus, status);
+	assert.equal(o.body.status, 'rejected');
+	assert.equal(o.body.code, status);
+	if (reason) assert.match(o.body.reason, reason);
+}
+
+describe('inbound handle: accepted events', () => {
+	it('builds the output item exactly as the contract says, without the API key', () => {
+		const o = accepted(
+			handleInboundRequest(
+				form(`email=Max%40Example.de&SubscriberID=4711&CustomFieldFirstName=J%C3%BCrgen&PhoneNumber=0049170123456&CustomField219989=x&apiKey=${KEY}&source=kt`, `/webhook/kt?src=q&apiKey=${KEY}`),
+				{ ...base, includeRawBody: true, includeHeaders: true },
+				{ credential: cred, nowMs: NOW },
+			),
+		);
+		assert.deepEqual(o.body, { status: 'accepted', event: 'contactData', eventId: o.item.eventId, isTest: false });
+		assert.match(o.item.eventId, /^evt_[0-9a-f]{32}$/);
+		assert.equal(o.output, 0);
+		assert.deepEqual(Object.keys(o.item).sort(), ['contact', 'event', 'eventId', 'isTest', 'params', 'rawBody', 'receivedAt', 'request']);
+		assert.equal(o.item.receivedAt, '2026-01-02T03:04:05.000Z');
+		assert.deepEqual(o.item.contact, { id: '4711', email: 'max@example.de', firstName: 'Jürgen', phone: '+49170123456', fields: { fieldFirstName: 'Jürgen', field219989: 'x' } });
+		assert.deepEqual(o.item.params, { src: 'q', email: 'Max@Example.de', SubscriberID: '4711', CustomFieldFirstName: 'Jürgen', PhoneNumber: '0049170123456', CustomField219989: 'x', source: 'kt' });
+		assert.deepEqual(o.item.request, { method: 'POST', contentType: FORM, query: { src: 'q' }, headers: { 'content-type': FORM } });
+		assert.equal(Object.getPrototypeOf(o.item.params), Object.prototype);
+		assert.ok(!JSON.stringify(o).includes(KEY), 'the API key leaked');
+		assert.match(o.item.rawBody ?? '', /apiKey=\*\*\*/);
+	});
+	it('auto routes a deletion request to output 1; deletion requests need no email', () => {
+		const o = accepted(handleInboundRequest(form(`apiKey=${KEY}&event=Deletion&SubscriberID=1`), { ...base, eventType: 'auto' }, { credential: cred }));
+		assert.equal(o.item.event, 'deletionRequest');
+		assert.equal(o.output, 1);
+		const d = accepted(handleInboundRequest(form(`apiKey=${KEY}&x=1`), { ...base, eventType: 'deletionRequest' }, { credential: cred }));
+		assert.equal(d.output, 0);
+		assert.equal(d.item.event, 'deletionRequest');
+	});
+	it('uses the webhook-id of a signed request as eventId', () => {
+		const body = JSON.stringify({ email: 'a@b.de' });
+		const headers = signPayload(SECRET, 'msg_77', body, Math.floor(NOW / 1000));
+		const o = accepted(
+			handleInboundRequest({ method: 'POST', contentType: 'application/json', rawBody: Buffer.from(body), headers: { ...headers } }, { ...base, authentication: 'signature' }, { credential: cred, nowMs: NOW }),
+		);
+		assert.equal(o.item.eventId, 'msg_77');
+	});
+});
+
+describe('inbound handle: test events and duplicates', () => {
+	it('flags the test event, or ignores it when asked; test events are never de-duplicated', () => {
+		const store = new DedupeStore(100, () => NOW);
+		const dedupe = { store, scope: 's' };
+		const t = accepted(handleInboundRequest(form(`apiKey=${KEY}&SubscriberID=12345&email=test@klicktipp.com`), base, { credential: cred, dedupe }));
+		assert.equal(t.item.isTest, true);
+		assert.equal(accepted(handleInboundRequest(form(`apiKey=${KEY}&SubscriberID=12345&email=test@klicktipp.com`), base, { credential: cred, dedupe })).item.isTest, true);
+		const ignored = handleInboundRequest(form(`apiKey=${KEY}&SubscriberID=12345`), { ...base, ignoreTestEvents: true }, { credential: cred, dedupe });
+		assert.equal(ignored.kind, 'ignored-test');
+		assert.deepEqual(ignored.body, { status: 'ignored-test', event: 'contactData', eventId: (ignored.body as { eventId: string }).eventId, isTest: true });
+		assert.equal('item' in ignored, false);
+	});
+	it('answers a repeat within dedupeSeconds as duplicate; 0 turns it off', () => {
+		let now = NOW;
+		const store = new DedupeStore(100, () => now);
+		const dedupe = { store, scope: 's' };
+		const first = accepted(handleInboundRequest(form(`apiKey=${KEY}&email=a@b.de`), base, { credential: cred, dedupe }));
+		const again = handleInboundRequest(form(`email=a@b.de&apiKey=${KEY}`), base, { credential: cred, dedupe });
+		assert.equal(again.kind, 'duplicate');
+		assert.equal((again.body as { eventId: string }).eventId, first.item.eventId);
+		now += 61_000;
+		assert.equal(handleInboundRequest(form(`apiKey=${KEY}&email=a@b.de`), base, { credential: cred, dedupe }).kind, 'accepted');
+		assert.equal(handleInboundRequest(form(`apiKey=${KEY}&email=a@b.de`), { ...base, dedupeSeconds: 0 }, { credential: cred, dedupe }).kind, 'accepted');
+	});
+});
+
+describe('inbound handle: rejections', () => {
+	it('400, 401, 415 and 422 with reasons and no secrets', () => {
+		refused(handleInboundRequest(form(''), base, { credential: cred }), 400, /No parameters/);
+		refused(handleInboundRequest(form('email=a@b.de&apiKey=wrong'), base, { credential: cred }), 401, /does not match/);
+		refused(handleInboundRequest({ ...form('x'), contentType: 'text/plain' }, base, { credential: cred }), 415, /text\/plain/);
+		refused(handleInboundRequest(form(`apiKey=${KEY}&CustomFieldFirstName=Max`), base, { credential: cred }), 422, /email address .* or a contact ID/);
+		refused(handleInboundRequest(form(`apiKey=${KEY}&email=a@b.de`), base, {}), 401, /credential/);
+		const basic = handleInboundRequest(form('email=a@b.de'), { ...base, authentication: 'basicAuth' }, { credential: cred });
+		refused(basic, 401);
+		assert.deepEqual(basic.headers, { 'WWW-Authenticate': 'Basic realm="KlickTipp Outbound"' });
+	});
+});
+
+describe('inbound handle: property-based (odd requests never throw, never leak)', () => {
+	it('always answers 200 or a 4xx with a reason, and never echoes a secret', () => {
+		const secretArb = fc.constantFrom(KEY, PASS, SECRET, encodeURIComponent(KEY));
+		const keyArb = fc.oneof(fc.constantFrom('email', 'SubscriberID', 'apiKey', '__proto__', 'constructor', 'a[b]', 'event', 'Authorization', 'PhoneNumber'), fc.string({ maxLength: 8 }));
+		const valueArb = fc.oneof(fc.string({ maxLength: 20 }), secretArb, fc.constantFrom('deletion', '12345', 'a@b.de', '%', '%zz', '%C3%28', '+'));
+		const formBody = fc.array(fc.tuple(keyArb, valueArb), { maxLength: 8 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'));
+		const bodyArb = fc.oneof(
+			formBody.map((s) => Buffer.from(s)),
+			fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
+			fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? '')),
+			fc.constant(Buffer.alloc(0)),
+		);
+		const ctArb = fc.constantFrom(FORM, 'application/json', 'multipart/form-data; boundary=b', 'text/plain', '', 'application/x-www-form-urlencoded; charset=latin1', 'application/json; charset=koi8-r');
+		const reqArb = fc.record({
+			method: fc.constantFrom('GET', 'POST', 'post', 'PUT'),
+			contentType: ctArb,
+			rawBody: bodyArb,
+			url: fc.oneof(fc.constant('/w'), formBody.map((q) => `/w?${q}`)),
+		});
+		const cfgArb = fc.record({
+			authentication: fc.constantFrom('none', 'apiKey', 'basicAuth', 'signature'),
+			eventType: fc.constantFrom('contactData', 'deletionRequest', 'auto'),
+			includeRawBody: fc.boolean(),
+			includeHeaders: fc.boolean(),
+		});
+		fc.assert(
+			fc.property(reqArb, cfgArb, (r, cfg) => {
+				const outcome = handleInboundRequest({ ...r, headers: { 'content-type': r.contentType, authorization: `Basic ${Buffer.from(`kt:${PASS}`).toString('base64')}` } }, cfg, { credential: cred });
+				const text = JSON.stringify(outcome);
+				assert.ok(!text.includes(KEY) && !text.includes(PASS) && !text.includes(SECRET), text);
+				if (outcome.kind === 'rejected') {
+					assert.ok([400, 401, 415, 422].includes(outcome.httpStatus));
+					assert.ok(outcome.body.reason.length > 0);
+				} else {
+					assert.equal(outcome.httpStatus, 200);
+				}
+			}),
+			{ numRuns: 2000 },
+		);
+	});
+});

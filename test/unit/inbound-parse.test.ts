@@ -1,0 +1,198 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+	MAX_PARAMS,
+	parseContentType,
+	parseJsonBody,
+	parseMultipart,
+	parseRequest,
+	parseUrlEncoded,
+	paramsFromParsedObject,
+	type ParseResult,
+} from '../../nodes/core/inbound/parse';
+import type { Params, Rejection } from '../../nodes/core/inbound/types';
+
+const FORM = 'application/x-www-form-urlencoded';
+
+function ok(result: ParseResult | Params | Rejection): Params {
+	if ((result as Rejection).ok === false && Object.getPrototypeOf(result) !== null) {
+		assert.fail(`expected params, got ${JSON.stringify(result)}`);
+	}
+	return ((result as { params?: Params }).params ?? result) as Params;
+}
+function rejected(result: ParseResult | Params | Rejection, status: number, reason?: RegExp): Rejection {
+	const r = result as Rejection;
+	assert.equal(r.ok, false, `expected a rejection, got ${JSON.stringify(result)}`);
+	assert.equal(r.status, status);
+	assert.equal(typeof r.reason, 'string');
+	assert.ok(r.reason.length > 0);
+	if (reason) assert.match(r.reason, reason);
+	return r;
+}
+const plain = (p: Params) => ({ ...p });
+
+describe('inbound parse: content type', () => {
+	it('splits type, charset and boundary', () => {
+		assert.deepEqual(parseContentType('Multipart/Form-Data; boundary="abc def"; charset=UTF-8'), {
+			type: 'multipart/form-data',
+			boundary: 'abc def',
+			charset: 'utf-8',
+		});
+		assert.equal(parseContentType(''), undefined);
+		assert.equal(parseContentType(undefined), undefined);
+		assert.equal(parseContentType(42), undefined);
+	});
+});
+
+describe('inbound parse: form-urlencoded', () => {
+	it('decodes UTF-8, + as space, and keeps umlauts', () => {
+		const p = ok(parseUrlEncoded(Buffer.from('email=j%C3%BCrgen%40example.de&CustomFieldFirstName=J%C3%BCrgen+M%C3%BCller&x=a+b%2Bc')));
+		assert.deepEqual(plain(p), { email: 'jürgen@example.de', CustomFieldFirstName: 'Jürgen Müller', x: 'a b+c' });
+	});
+	it('keeps raw UTF-8 bytes and literal % that is not an escape', () => {
+		const p = ok(parseUrlEncoded(Buffer.from('name=Jürgen&rate=100%&pct=%zz')));
+		assert.deepEqual(plain(p), { name: 'Jürgen', rate: '100%', pct: '%zz' });
+	});
+	it('collects duplicate keys into an array in order, keeps nested keys literally', () => {
+		const p = ok(parseUrlEncoded('a=1&a=2&a=3&tags[]=x&tags[]=y&b[c]=1&empty=&flag'));
+		assert.deepEqual(plain(p), { a: ['1', '2', '3'], 'tags[]': ['x', 'y'], 'b[c]': '1', empty: '', flag: '' });
+	});
+	it('gives a null-prototype map; constructor and toString are data', () => {
+		const p = ok(parseUrlEncoded('constructor=x&toString=y&hasOwnProperty=z'));
+		assert.equal(Object.getPrototypeOf(p), null);
+		assert.equal(p.constructor, 'x');
+		assert.equal(p.toString, 'y');
+	});
+	it('refuses __proto__, invalid UTF-8, a value without a name, too many parameters', () => {
+		rejected(parseUrlEncoded('__proto__=1'), 400, /__proto__/);
+		rejected(parseUrlEncoded('%5F%5Fproto%5F%5F=1'), 400, /__proto__/);
+		assert.deepEqual(plain(ok(parseUrlEncoded('__proto__[polluted]=1'))), { '__proto__[polluted]': '1' });
+		assert.equal(({} as Record<string, unknown>).polluted, undefined);
+		rejected(parseUrlEncoded(Buffer.from('a=%C3%28')), 400, /"a" is not valid UTF-8/);
+		rejected(parseUrlEncoded(Buffer.from([0x61, 0x3d, 0xff])), 400, /not valid UTF-8/);
+		rejected(parseUrlEncoded('=value'), 400, /without a name/);
+		const many = Array.from({ length: MAX_PARAMS + 1 }, (_, i) => `k${i}=v`).join('&');
+		rejected(parseUrlEncoded(many), 400, /More than 1000/);
+		assert.equal(Object.keys(ok(parseUrlEncoded(many.split('&').slice(0, MAX_PARAMS).join('&')))).length, MAX_PARAMS);
+	});
+	it('reads ISO-8859-1 when the charset says so, refuses unknown charsets with 415', () => {
+		assert.deepEqual(plain(ok(parseUrlEncoded(Buffer.from('n=J%FCrgen'), 'iso-8859-1'))), { n: 'Jürgen' });
+		rejected(parseUrlEncoded('a=1', 'shift_jis'), 415, /shift_jis/);
+	});
+	it('keeps control characters and huge values as data', () => {
+		const huge = 'x'.repeat(1_000_000);
+		const p = ok(parseUrlEncoded(`c=%00%01%1F&h=${huge}`));
+		assert.equal(p.c, '\u0000\u0001\u001f');
+		assert.equal((p.h as string).length, 1_000_000);
+	});
+});
+
+describe('inbound parse: multipart', () => {
+	const boundary = '----kt123';
+	const part = (name: string, value: string, extra = '') =>
+		`--${boundary}\r\nContent-Disposition: form-data; name="${name}"${extra}\r\n\r\n${value}\r\n`;
+	it('reads fields (UTF-8, duplicates as array) and skips files', () => {
+		const body = Buffer.from(
+			part('email', 'max@example.de') + part('CustomFieldFirstName', 'Jürgen') + part('tag', 'a') + part('tag', 'b') +
+				`--${boundary}\r\nContent-Disposition: form-data; name="upload"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nFILE\r\n` +
+				part('multi', 'line1\r\nline2') + `--${boundary}--\r\n`,
+		);
+		assert.deepEqual(plain(ok(parseMultipart(body, boundary))), {
+			email: 'max@example.de',
+			CustomFieldFirstName: 'Jürgen',
+			tag: ['a', 'b'],
+			multi: 'line1\r\nline2',
+		});
+	});
+	it('refuses a missing boundary, a truncated body, a nameless part and invalid UTF-8', () => {
+		rejected(parseMultipart(Buffer.from('x'), undefined), 400, /no boundary/);
+		rejected(parseMultipart(Buffer.from('nothing here'), boundary), 400, /boundary/);
+		rejected(parseMultipart(Buffer.from(part('a', '1')), boundary), 400, /closing boundary/);
+		rejected(parseMultipart(Buffer.from(`--${boundary}\r\nContent-Type: text/plain\r\n\r\nx\r\n--${boundary}--`), boundary), 400, /no field name/);
+		const bad = Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="n"\r\n\r\n`), Buffer.from([0xc3, 0x28]), Buffer.from(`\r\n--${boundary}--`)]);
+		rejected(parseMultipart(bad, boundary), 400, /"n" is not valid UTF-8/);
+		rejected(parseMultipart(Buffer.from(part('__proto__', 'x') + `--${boundary}--`), boundary), 400, /__proto__/);
+	});
+});
+
+describe('inbound parse: JSON', () => {
+	it('accepts an object and keeps JSON values', () => {
+		const p = ok(parseJsonBody(Buffer.from('\ufeff{"email":"a@b.de","n":5,"nested":{"x":[1,2]},"constructor":"c"}')));
+		assert.deepEqual(plain(p), { email: 'a@b.de', n: 5, nested: { x: [1, 2] }, constructor: 'c' });
+	});
+	it('refuses arrays, scalars, null, malformed JSON, invalid UTF-8, __proto__ at any depth, deep nesting', () => {
+		rejected(parseJsonBody(Buffer.from('[1,2]')), 400, /not an array/);
+		rejected(parseJsonBody(Buffer.from('"text"')), 400, /not a string/);
+		rejected(parseJsonBody(Buffer.from('42')), 400, /not a number/);
+		rejected(parseJsonBody(Buffer.from('null')), 400, /not null/);
+		rejected(parseJsonBody(Buffer.from('{"a":')), 400, /cannot be parsed/);
+		rejected(parseJsonBody(Buffer.from([0x7b, 0xff, 0x7d])), 400, /UTF-8/);
+		rejected(parseJsonBody(Buffer.from('{"a":{"__proto__":{"polluted":1}}}')), 400, /__proto__/);
+		rejected(parseJsonBody(Buffer.from('{"a":' + '['.repeat(40) + ']'.repeat(40) + '}')), 400, /nested deeper/);
+		assert.equal(({} as Record<string, unknown>).polluted, undefined);
+	});
+});
+
+describe('inbound parse: pre-parsed objects (n8n / formidable)', () => {
+	it('unwraps one-element arrays, keeps longer arrays, stringifies numbers', () => {
+		assert.deepEqual(plain(ok(paramsFromParsedObject({ a: ['1'], b: ['1', '2'], n: 3, t: true }))), { a: '1', b: ['1', '2'], n: '3', t: 'true' });
+		rejected(paramsFromParsedObject('text'), 400);
+		rejected(paramsFromParsedObject(JSON.parse('{"__proto__":"x"}')), 400, /__proto__/);
+	});
+});
+
+describe('inbound parse: whole requests', () => {
+	it('GET: the query string of the URL', () => {
+		const r = parseRequest({ method: 'GET', url: '/webhook/kt?email=max%40example.de&SubscriberID=42' });
+		assert.equal(r.ok, true);
+		assert.deepEqual(plain(ok(r)), { email: 'max@example.de', SubscriberID: '42' });
+	});
+	it('GET: falls back to the parsed query object', () => {
+		assert.deepEqual(plain(ok(parseRequest({ method: 'get', query: { email: 'a@b.de' } }))), { email: 'a@b.de' });
+	});
+	it('POST form from the raw body (preferred over the pre-parsed body)', () => {
+		const r = parseRequest({ method: 'POST', contentType: `${FORM}; charset=UTF-8`, rawBody: Buffer.from('email=a%40b.de&x=1'), body: { wrong: '1' } });
+		assert.equal(r.ok && r.format, 'form');
+		assert.equal(r.ok && r.contentType, FORM);
+		assert.deepEqual(plain(ok(r)), { email: 'a@b.de', x: '1' });
+	});
+	it('POST form from the pre-parsed body when there is no raw body', () => {
+		assert.deepEqual(plain(ok(parseRequest({ method: 'POST', contentType: FORM, body: { email: 'a@b.de', a: ['1', '2'] } }))), { email: 'a@b.de', a: ['1', '2'] });
+	});
+	it('POST multipart from n8n\'s formidable result { data, files } and from a raw body', () => {
+		const ct = 'multipart/form-data; boundary=XYZ';
+		assert.deepEqual(plain(ok(parseRequest({ method: 'POST', contentType: ct, body: { data: { email: ['a@b.de'], t: ['1', '2'] }, files: {} } }))), { email: 'a@b.de', t: ['1', '2'] });
+		const raw = Buffer.from('--XYZ\r\nContent-Disposition: form-data; name="email"\r\n\r\na@b.de\r\n--XYZ--\r\n');
+		assert.deepEqual(plain(ok(parseRequest({ method: 'POST', contentType: ct, rawBody: raw }))), { email: 'a@b.de' });
+	});
+	it('POST JSON, also +json types; query and body merged with the body winning', () => {
+		const r = parseRequest({ method: 'POST', url: '/w?src=kt&email=old%40x.de', contentType: 'application/json', rawBody: Buffer.from('{"email":"new@x.de"}') });
+		assert.deepEqual(plain(ok(r)), { src: 'kt', email: 'new@x.de' });
+		assert.deepEqual(r.ok && plain(r.query), { src: 'kt', email: 'old@x.de' });
+		assert.deepEqual(r.ok && plain(r.body), { email: 'new@x.de' });
+		assert.deepEqual(plain(ok(parseRequest({ method: 'POST', contentType: 'application/vnd.kt+json', rawBody: Buffer.from('{"a":1}') }))), { a: 1 });
+		assert.deepEqual(plain(ok(parseRequest({ method: 'POST', contentType: 'application/json', body: { a: 'pre' } }))), { a: 'pre' });
+	});
+	it('POST with an empty body uses the query; with neither it is 400', () => {
+		assert.deepEqual(plain(ok(parseRequest({ method: 'POST', url: '/w?email=a%40b.de', rawBody: Buffer.alloc(0) }))), { email: 'a@b.de' });
+		rejected(parseRequest({ method: 'POST', url: '/w', contentType: FORM, rawBody: Buffer.alloc(0) }), 400, /No parameters/);
+		rejected(parseRequest({ method: 'POST', contentType: 'multipart/form-data; boundary=x', body: { data: {}, files: {} } }), 400, /No parameters/);
+		rejected(parseRequest({ method: 'GET', url: '/w' }), 400, /no query parameters/);
+		rejected(parseRequest({ method: 'POST', contentType: 'application/json', rawBody: Buffer.from('{}') }), 400, /No parameters/);
+	});
+	it('415 for unsupported or missing content types, naming the type; 400 for other methods', () => {
+		rejected(parseRequest({ method: 'POST', contentType: 'text/plain', rawBody: Buffer.from('hello') }), 415, /"text\/plain"/);
+		rejected(parseRequest({ method: 'POST', contentType: 'application/xml', rawBody: Buffer.from('<a/>') }), 415, /application\/xml/);
+		rejected(parseRequest({ method: 'POST', rawBody: Buffer.from('a=1') }), 415, /no Content-Type/);
+		rejected(parseRequest({ method: 'PUT', url: '/w?a=1' }), 400, /PUT/);
+		rejected(parseRequest({ method: 'POST', contentType: 'application/json', rawBody: Buffer.from('[{"email":"a@b.de"}]') }), 400, /array/);
+	});
+	it('never throws on odd input', () => {
+		const odd: unknown[] = [undefined, null, 0, 'x', [], {}, { method: 'POST' }, { method: 'POST', contentType: 'application/json', body: 5 }, { method: 'POST', contentType: FORM, body: 'a=1' }, { method: 'POST', contentType: 'multipart/form-data', body: { data: 'x' } }];
+		for (const input of odd) {
+			const r = parseRequest(input as never);
+			assert.ok(r.ok === true || [400, 415].includes((r as Rejection).status), JSON.stringify(input));
+		}
+	});
+});
