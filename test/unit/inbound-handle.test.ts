@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 
-import { handleInboundRequest, type IncomingRequest, type Outcome, type TriggerConfig } from '../../nodes/core/inbound/handle';
+import { handleInboundRequest, type AnsweredOutcome, type IncomingRequest, type Outcome, type TriggerConfig, type TriggerItemJson } from '../../nodes/core/inbound/handle';
 import { DedupeStore } from '../../nodes/core/inbound/dedupe';
 import { signPayload } from '../../nodes/core/signature';
 
@@ -16,10 +16,10 @@ const FORM = 'application/x-www-form-urlencoded';
 const form = (body: string, url = '/webhook/kt'): IncomingRequest => ({ method: 'POST', contentType: FORM, rawBody: Buffer.from(body), url, headers: { 'content-type': FORM } });
 const base: TriggerConfig = { authentication: 'apiKey', eventType: 'contactData', dedupeSeconds: 60 };
 
-function accepted(o: Outcome) {
+function accepted(o: Outcome): AnsweredOutcome & { item: TriggerItemJson } {
 	assert.equal(o.kind, 'accepted', JSON.stringify(o.body));
-	assert.ok(o.kind !== 'rejected' && o.item);
-	return o as Extract<Outcome, { kind: 'accepted' }> & { item: NonNullable<Extract<Outcome, { kind: 'accepted' }>['item']> };
+	assert.ok('item' in o && o.item);
+	return o as AnsweredOutcome & { item: TriggerItemJson };
 }
 function refused(o: Outcome, status: number, reason?: RegExp) {
 	assert.equal(o.kind, 'rejected');
