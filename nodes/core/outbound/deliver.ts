@@ -132,6 +132,7 @@ async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions,
 		} catch {
 			return { kind: 'final', reason: 'The redirect Location is not a valid URL', url, httpStatus: response.statusCode };
 		}
+		headers = { ...headers };
 		if (response.statusCode === 303 && method !== 'GET') {
 			method = 'GET';
 			body = null;
@@ -142,7 +143,6 @@ async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions,
 			for (const name of request.credentialHeaders) delete headers[name];
 		}
 		url = next.toString();
-		headers = { ...headers };
 	}
 }
 
