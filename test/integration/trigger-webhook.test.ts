@@ -1,0 +1,310 @@
+/**
+ * The KlickTipp Outbound Trigger's real webhook() driven through n8n-core's WebhookContext with real HTTP
+ * requests (see test/helpers/webhook-harness.ts for how n8n 2.4.8's body pre-parsing is mirrored).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'crypto';
+import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
+
+import { KlickTippOutboundTrigger } from '../../nodes/KlickTippOutboundTrigger/KlickTippOutboundTrigger.node.js';
+import { signPayload } from '../../nodes/core/signature';
+import { send, startWebhookHarness, type Harness } from '../helpers/webhook-harness';
+
+const API_KEY = `kt_${randomBytes(16).toString('hex')}`;
+const PASSWORD = `pw_${randomBytes(12).toString('hex')}`;
+const SIGNING_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+const SECRETS = [API_KEY, PASSWORD, SIGNING_SECRET, encodeURIComponent(SIGNING_SECRET)];
+const credential = { apiKey: API_KEY, apiKeyName: 'apiKey', apiKeyIn: 'body', username: 'klicktipp', password: PASSWORD, signingSecret: SIGNING_SECRET };
+const FORM = 'application/x-www-form-urlencoded';
+
+const harnesses: Harness[] = [];
+let counter = 0;
+async function start(parameters: INodeParameters, cred: Record<string, unknown> | null = credential): Promise<Harness> {
+	const h = await startWebhookHarness({
+		nodeType: new KlickTippOutboundTrigger(),
+		typeName: 'klickTippOutboundTrigger',
+		parameters: { path: `kt-${++counter}`, ...parameters },
+		credentials: cred ? { klickTippOutboundApi: cred } : undefined,
+		workflowId: `wf-${counter}`,
+	});
+	harnesses.push(h);
+	return h;
+}
+after(async () => {
+	for (const h of harnesses) await h.close();
+});
+
+/** Every answer and item text seen in this file, checked for secrets at the end. */
+const seen: string[] = [];
+function record(h: Harness, answer: { text: string }) {
+	seen.push(answer.text, JSON.stringify(h.runs.at(-1)?.workflowData ?? null), String(h.runs.at(-1)?.error?.message ?? ''));
+}
+async function post(h: Harness, body: string | Buffer | FormData, contentType?: string, headers: Record<string, string> = {}, query?: Record<string, string>) {
+	const answer = await send(h.url, { body, headers: contentType ? { 'content-type': contentType, ...headers } : headers, query });
+	record(h, answer);
+	return answer;
+}
+function lastItems(h: Harness): INodeExecutionData[][] | undefined {
+	return h.runs.at(-1)?.workflowData;
+}
+function onlyItem(h: Harness, output = 0) {
+	const data = lastItems(h);
+	assert.ok(data, 'an execution would start');
+	assert.equal(data[output].length, 1);
+	return data[output][0].json as Record<string, any>;
+}
+function noExecution(h: Harness) {
+	const run = h.runs.at(-1);
+	assert.ok(run);
+	assert.equal(run.error, undefined, run.error?.message);
+	assert.equal(run.workflowData, undefined, 'no execution may start');
+}
+const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
+
+describe('trigger over HTTP: API key (static value)', () => {
+	let h: Harness;
+	before(async () => {
+		h = await start({ authentication: 'apiKey', eventType: 'contactData' });
+	});
+
+	it('form POST: 200 accepted, one item with the exact contract, no API key in it', async () => {
+		const answer = await post(h, `email=Max.Mustermann%40Example.de&SubscriberID=4711&CustomFieldFirstName=J%C3%BCrgen&CustomFieldLastName=M%C3%BCller+Sch%C3%A4fer&PhoneNumber=0049170123456&CustomField219989=Gold&apiKey=${API_KEY}&source=klicktipp`, `${FORM}; charset=UTF-8`);
+		assert.equal(answer.status, 200);
+		assert.match(answer.headers.get('content-type') ?? '', /application\/json/);
+		assert.deepEqual(Object.keys(answer.json).sort(), ['event', 'eventId', 'isTest', 'status']);
+		assert.equal(answer.json.status, 'accepted');
+		const item = onlyItem(h);
+		assert.equal(lastItems(h)?.length, 1, 'one output');
+		assert.deepEqual(Object.keys(item).sort(), ['contact', 'event', 'eventId', 'isTest', 'params', 'receivedAt', 'request']);
+		assert.equal(item.event, 'contactData');
+		assert.equal(item.eventId, answer.json.eventId);
+		assert.equal(item.isTest, false);
+		assert.ok(!Number.isNaN(Date.parse(item.receivedAt)));
+		assert.deepEqual(item.contact, {
+			id: '4711',
+			email: 'max.mustermann@example.de',
+			firstName: 'Jürgen',
+			lastName: 'Müller Schäfer',
+			phone: '+49170123456',
+			fields: { fieldFirstName: 'Jürgen', fieldLastName: 'Müller Schäfer', field219989: 'Gold' },
+		});
+		assert.equal(item.params.source, 'klicktipp');
+		assert.equal(item.params.apiKey, undefined);
+		assert.deepEqual(item.request, { method: 'POST', contentType: FORM, query: {} });
+	});
+
+	it('multipart POST (n8n pre-parses it, no raw body): accepted', async () => {
+		const fd = new FormData();
+		fd.append('email', 'multi@example.de');
+		fd.append('CustomFieldFirstName', 'Zoë');
+		fd.append('apiKey', API_KEY);
+		const answer = await post(h, fd);
+		assert.equal(answer.status, 200, answer.text);
+		const item = onlyItem(h);
+		assert.equal(item.contact.email, 'multi@example.de');
+		assert.equal(item.contact.firstName, 'Zoë');
+		assert.equal(item.request.contentType, 'multipart/form-data');
+		assert.equal(item.params.apiKey, undefined);
+	});
+
+	it('JSON POST: accepted; JSON values kept', async () => {
+		const answer = await post(h, JSON.stringify({ email: 'json@example.de', SubscriberID: 99, apiKey: API_KEY, extra: { a: [1, 2] } }), 'application/json');
+		assert.equal(answer.status, 200, answer.text);
+		const item = onlyItem(h);
+		assert.equal(item.contact.id, '99');
+		assert.deepEqual(item.params, { email: 'json@example.de', SubscriberID: 99, extra: { a: [1, 2] } });
+	});
+
+	it('GET: the key is a query parameter; accepted', async () => {
+		const answer = await send(h.url, { method: 'GET', query: { email: 'get@example.de', apiKey: API_KEY, SubscriberID: '5' } });
+		record(h, answer);
+		assert.equal(answer.status, 200, answer.text);
+		const item = onlyItem(h);
+		assert.equal(item.request.method, 'GET');
+		assert.deepEqual(item.request.query, { email: 'get@example.de', SubscriberID: '5' });
+		assert.equal(item.contact.email, 'get@example.de');
+	});
+
+	it('wrong or missing key: 401, nothing starts, the reason says where the key was expected', async () => {
+		let answer = await post(h, form({ email: 'a@b.de', apiKey: 'wrong' }), FORM);
+		assert.equal(answer.status, 401);
+		assert.deepEqual(Object.keys(answer.json).sort(), ['code', 'reason', 'status']);
+		assert.equal(answer.json.status, 'rejected');
+		assert.equal(answer.json.code, 401);
+		assert.match(String(answer.json.reason), /body parameter "apiKey"/);
+		noExecution(h);
+		answer = await post(h, form({ email: 'a@b.de' }), FORM);
+		assert.equal(answer.status, 401);
+		noExecution(h);
+	});
+
+	it('400 empty body, 400 JSON array, 415 text/plain, 422 no email and no contact ID, 422 malformed JSON (n8n itself)', async () => {
+		let answer = await post(h, '', FORM);
+		assert.equal(answer.status, 400);
+		assert.match(String(answer.json.reason), /No parameters/);
+		noExecution(h);
+		answer = await post(h, JSON.stringify([{ email: 'a@b.de', apiKey: API_KEY }]), 'application/json');
+		assert.equal(answer.status, 400);
+		assert.match(String(answer.json.reason), /array/);
+		noExecution(h);
+		answer = await post(h, `apiKey=${API_KEY}`, 'text/plain');
+		assert.equal(answer.status, 415);
+		assert.match(String(answer.json.reason), /text\/plain/);
+		noExecution(h);
+		answer = await post(h, form({ apiKey: API_KEY, CustomFieldFirstName: 'Max' }), FORM);
+		assert.equal(answer.status, 422);
+		assert.match(String(answer.json.reason), /email address/);
+		noExecution(h);
+		const runsBefore = h.runs.length;
+		answer = await post(h, '{"email": ', 'application/json');
+		assert.equal(answer.status, 422);
+		assert.equal(h.runs.length, runsBefore + 1);
+		assert.equal(h.runs.at(-1)?.result, undefined, 'n8n answered before the node ran');
+	});
+});
+
+describe('trigger over HTTP: Basic Auth', () => {
+	let h: Harness;
+	before(async () => {
+		h = await start({ authentication: 'basicAuth', eventType: 'contactData' });
+	});
+	const auth = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
+
+	it('accepts the right login', async () => {
+		const answer = await post(h, form({ email: 'basic@example.de' }), FORM, auth('klicktipp', PASSWORD));
+		assert.equal(answer.status, 200, answer.text);
+		assert.equal(onlyItem(h).contact.email, 'basic@example.de');
+	});
+	it('401 with WWW-Authenticate for a wrong password or none', async () => {
+		for (const headers of [auth('klicktipp', 'nope'), {}]) {
+			const answer = await post(h, form({ email: 'basic@example.de' }), FORM, headers);
+			assert.equal(answer.status, 401);
+			assert.equal(answer.headers.get('www-authenticate'), 'Basic realm="KlickTipp Outbound"');
+			noExecution(h);
+		}
+	});
+});
+
+describe('trigger over HTTP: signature (Standard Webhooks)', () => {
+	let h: Harness;
+	before(async () => {
+		h = await start({ authentication: 'signature', eventType: 'contactData' });
+	});
+
+	it('accepts a signed JSON and a signed form body; eventId is the webhook-id', async () => {
+		const json = JSON.stringify({ email: 'signed@example.de', SubscriberID: '7' });
+		let answer = await post(h, json, 'application/json', { ...signPayload(SIGNING_SECRET, 'msg_json_1', json) });
+		assert.equal(answer.status, 200, answer.text);
+		assert.equal(onlyItem(h).eventId, 'msg_json_1');
+		const body = 'email=signed%40example.de&CustomFieldFirstName=J%C3%BCrgen';
+		answer = await post(h, body, FORM, { ...signPayload(SIGNING_SECRET, 'msg_form_1', body) });
+		assert.equal(answer.status, 200, answer.text);
+		assert.equal(onlyItem(h).contact.firstName, 'Jürgen');
+	});
+	it('401 for a changed body, a stale timestamp, a wrong secret, no headers, and multipart', async () => {
+		const json = JSON.stringify({ email: 'signed@example.de' });
+		const stale = Math.floor(Date.now() / 1000) - 600;
+		const cases: Array<[string, Record<string, string>, RegExp]> = [
+			[json.replace('signed', 'evil'), { ...signPayload(SIGNING_SECRET, 'm1', json) }, /Signature invalid/],
+			[json, { ...signPayload(SIGNING_SECRET, 'm2', json, stale) }, /seconds off/],
+			[json, { ...signPayload(`whsec_${randomBytes(32).toString('base64')}`, 'm3', json) }, /Signature invalid/],
+			[json, {}, /Missing webhook-id/],
+		];
+		for (const [body, headers, reason] of cases) {
+			const answer = await post(h, body, 'application/json', headers);
+			assert.equal(answer.status, 401);
+			assert.match(String(answer.json.reason), reason);
+			noExecution(h);
+		}
+		const fd = new FormData();
+		fd.append('email', 'x@example.de');
+		const answer = await post(h, fd, undefined, { ...signPayload(SIGNING_SECRET, 'm4', 'email=x') });
+		assert.equal(answer.status, 401);
+		assert.match(String(answer.json.reason), /multipart\/form-data.*application\/json/);
+		noExecution(h);
+	});
+});
+
+describe('trigger over HTTP: no authentication, incomplete credential', () => {
+	it('none: accepted without a credential', async () => {
+		const h = await start({ authentication: 'none', eventType: 'contactData' }, null);
+		const answer = await post(h, form({ email: 'open@example.de' }), FORM);
+		assert.equal(answer.status, 200, answer.text);
+	});
+	it('an empty API key in the credential rejects everything (401), never accepts', async () => {
+		const h = await start({ authentication: 'apiKey', eventType: 'contactData' }, { ...credential, apiKey: '' });
+		const answer = await post(h, form({ email: 'a@b.de', apiKey: '' }), FORM);
+		assert.equal(answer.status, 401);
+		assert.match(String(answer.json.reason), /credential .* is incomplete/);
+		noExecution(h);
+	});
+	it('a missing credential: 401, not 500', async () => {
+		const h = await start({ authentication: 'basicAuth', eventType: 'contactData' }, null);
+		const answer = await post(h, form({ email: 'a@b.de' }), FORM);
+		assert.equal(answer.status, 401);
+		noExecution(h);
+	});
+});
+
+describe('trigger over HTTP: auto routing, test events, duplicates', () => {
+	it('eventType auto: deletion requests go to output 1, contact data to output 0', async () => {
+		const h = await start({ authentication: 'apiKey', eventType: 'auto' });
+		let answer = await post(h, form({ email: 'del@example.de', SubscriberID: '8', event: 'Deletion', apiKey: API_KEY }), FORM);
+		assert.equal(answer.status, 200);
+		assert.equal(answer.json.event, 'deletionRequest');
+		assert.equal(lastItems(h)?.length, 2);
+		assert.equal(lastItems(h)?.[0].length, 0);
+		assert.equal(onlyItem(h, 1).event, 'deletionRequest');
+		answer = await post(h, form({ email: 'c@example.de', apiKey: API_KEY }), FORM);
+		assert.equal(answer.json.event, 'contactData');
+		assert.equal(onlyItem(h, 0).contact.email, 'c@example.de');
+		assert.equal(lastItems(h)?.[1].length, 0);
+	});
+	it('the "Save and test" request (12345) is flagged; with ignoreTestEvents it is answered and starts nothing', async () => {
+		const h = await start({ authentication: 'apiKey', eventType: 'contactData' });
+		let answer = await post(h, form({ SubscriberID: '12345', email: 'test@example.de', apiKey: API_KEY }), FORM);
+		assert.equal(answer.json.isTest, true);
+		assert.equal(onlyItem(h).isTest, true);
+		const h2 = await start({ authentication: 'apiKey', eventType: 'contactData', options: { ignoreTestEvents: true } });
+		answer = await post(h2, form({ SubscriberID: '12345', apiKey: API_KEY }), FORM);
+		assert.equal(answer.status, 200);
+		assert.equal(answer.json.status, 'ignored-test');
+		noExecution(h2);
+	});
+	it('a duplicate within dedupeSeconds is answered 200 "duplicate" and starts nothing; create() clears the memory', async () => {
+		const h = await start({ authentication: 'apiKey', eventType: 'contactData', options: { dedupeSeconds: 300 } });
+		const body = form({ email: 'dup@example.de', SubscriberID: '31', apiKey: API_KEY });
+		let answer = await post(h, body, FORM);
+		assert.equal(answer.json.status, 'accepted');
+		answer = await post(h, body, FORM);
+		assert.equal(answer.status, 200);
+		assert.equal(answer.json.status, 'duplicate');
+		noExecution(h);
+		// the same parameters as JSON are the same event
+		answer = await post(h, JSON.stringify({ SubscriberID: '31', apiKey: API_KEY, email: 'dup@example.de' }), 'application/json');
+		assert.equal(answer.json.status, 'duplicate');
+		assert.equal(await h.hook('checkExists'), false);
+		assert.equal(await h.hook('create'), true);
+		answer = await post(h, body, FORM);
+		assert.equal(answer.json.status, 'accepted');
+		assert.equal(await h.hook('delete'), true);
+		answer = await post(h, body, FORM);
+		assert.equal(answer.json.status, 'duplicate', 'delete() clears only the test-webhook memory');
+	});
+	it('response code option and include raw body / headers with secrets masked', async () => {
+		const h = await start({ authentication: 'apiKey', eventType: 'contactData', options: { responseCode: 202, includeRawBody: true, includeHeaders: true, dedupeSeconds: 0 } });
+		const answer = await post(h, form({ email: 'raw@example.de', apiKey: API_KEY }), FORM, { 'x-trace': 't1' });
+		assert.equal(answer.status, 202);
+		const item = onlyItem(h);
+		assert.equal(item.rawBody, 'email=raw%40example.de&apiKey=***');
+		assert.equal(item.request.headers['x-trace'], 't1');
+	});
+});
+
+describe('trigger over HTTP: secrets', () => {
+	it('no secret appears in any answer or output item of this file', () => {
+		assert.ok(seen.length > 40);
+		for (const text of seen) for (const secret of SECRETS) assert.ok(!text.includes(secret), `secret leaked in ${text.slice(0, 200)}`);
+	});
+});
