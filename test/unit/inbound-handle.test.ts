@@ -67,6 +67,15 @@ describe('inbound handle: accepted events', () => {
 		);
 		assert.equal(o.item.eventId, 'msg_77');
 	});
+	it('masks a secret in the raw body also in its JSON-escaped spelling', () => {
+		const odd = 'key"with\\quote';
+		const body = JSON.stringify({ email: 'a@b.de', apiKey: odd, note: `copy ${odd}` });
+		const o = accepted(
+			handleInboundRequest({ method: 'POST', contentType: 'application/json', rawBody: Buffer.from(body), headers: {} }, { ...base, includeRawBody: true }, { credential: { ...cred, apiKey: odd } }),
+		);
+		assert.equal(o.item.rawBody, '{"email":"a@b.de","apiKey":"***","note":"copy ***"}');
+		assert.deepEqual(o.item.params, { email: 'a@b.de', note: 'copy ***' });
+	});
 });
 
 describe('inbound handle: test events and duplicates', () => {

@@ -133,7 +133,7 @@ export function authenticate(
 ): AuthResult {
 	if (mode === 'none') return { ok: true };
 	if (!credential || typeof credential !== 'object') {
-		return unauthorized(`${INCOMPLETE}: no credential is selected`, mode === 'basicAuth');
+		return unauthorized(`${INCOMPLETE}: no credential is selected or it cannot be loaded`, mode === 'basicAuth');
 	}
 	if (mode === 'apiKey') return checkApiKey(credential, request);
 	if (mode === 'basicAuth') return checkBasicAuth(credential, request);

@@ -173,7 +173,9 @@ export function handleInboundRequest(request: IncomingRequest, config: TriggerCo
 			item.request.headers = safeHeaders(request.headers ?? {}, apiKeyHeader, secrets);
 		}
 		if (config.includeRawBody && request.rawBody !== undefined) {
-			item.rawBody = redact(request.rawBody.toString('utf8'), secrets);
+			// also the JSON-escaped spelling of each secret, for JSON bodies
+			const forms = [...secrets, ...secrets.map((s) => JSON.stringify(s).slice(1, -1))];
+			item.rawBody = redact(request.rawBody.toString('utf8'), forms);
 		}
 		return { ...answer('accepted'), item };
 	} catch (error) {
