@@ -287,6 +287,12 @@ export interface WorkflowDefinition {
 	settings?: Record<string, unknown>;
 }
 
+export interface RunItem {
+	json: Record<string, any>;
+	error?: { message: string; description?: string; name?: string; context?: Record<string, any> };
+	pairedItem?: { item: number; input?: number } | Array<{ item: number; input?: number }>;
+}
+
 export interface Execution {
 	id: string;
 	finished: boolean;
@@ -297,7 +303,7 @@ export interface Execution {
 	workflowId: string;
 	data?: {
 		resultData: {
-			runData: Record<string, Array<{ data?: { main: Array<Array<{ json: Record<string, any> }> | null> }; error?: any }>>;
+			runData: Record<string, Array<{ data?: { main: Array<Array<RunItem> | null> }; error?: any }>>;
 			error?: any;
 			lastNodeExecuted?: string;
 		};
@@ -465,6 +471,12 @@ export function nodeOutput(exec: Execution, nodeName: string, output = 0): Array
 	const items: Array<Record<string, any>> = [];
 	for (const run of runs) items.push(...((run.data?.main[output] ?? []).map((i) => i.json)));
 	return items;
+}
+
+/** Like nodeOutput, but the whole items (json, error, pairedItem). */
+export function nodeItems(exec: Execution, nodeName: string, output = 0): RunItem[] {
+	const runs = exec.data?.resultData.runData[nodeName] ?? [];
+	return runs.flatMap((run) => run.data?.main[output] ?? []);
 }
 
 export function nodeRan(exec: Execution, nodeName: string): boolean {
