@@ -230,6 +230,15 @@ export function baseEnv(userFolder: string, extra: Record<string, string> = {}):
 	};
 }
 
+/**
+ * Per-version settings. n8n 1.123.x evaluates expressions in isolated-vm by default, whose native module needs
+ * Node >= 22 and does not build on Node 20 (our runtime denies its install script); n8n's own switch
+ * N8N_EXPRESSION_ENGINE=legacy uses the in-process engine that 2.x uses too.
+ */
+export function versionEnv(version: string): Record<string, string> {
+	return version.startsWith('1.') ? { N8N_EXPRESSION_ENGINE: 'legacy' } : {};
+}
+
 /** Starts one n8n process and waits until it is ready. Logs go to `<userFolder>/<label>.log`. */
 export async function spawnN8n(opts: SpawnOptions): Promise<N8nProcess> {
 	const version = opts.version ?? DEFAULT_VERSION;
@@ -238,6 +247,7 @@ export async function spawnN8n(opts: SpawnOptions): Promise<N8nProcess> {
 	const label = opts.label ?? `n8n-${command}`;
 	const port = opts.port ?? (await freePort());
 	const env = baseEnv(opts.userFolder, {
+		...versionEnv(version),
 		N8N_PORT: String(port),
 		N8N_RUNNERS_BROKER_PORT: String(await freePort()),
 		...(command === 'worker'
