@@ -25,6 +25,9 @@ export interface QueueInstance {
 	postgres: PostgresServer;
 	api: N8nApi;
 	userFolder: string;
+	/** The environment every process of this instance shares (DB, Redis, encryption key, queue mode). */
+	sharedEnv: Record<string, string>;
+	version?: string;
 	webhookBase: string;
 	webhookUrl(p: string): string;
 	stop(): Promise<void>;
@@ -93,6 +96,8 @@ export async function startQueue(
 			postgres,
 			api,
 			userFolder,
+			sharedEnv: shared,
+			version: opts.version,
 			webhookBase,
 			webhookUrl: (p: string) => `${webhookBase}/webhook/${p}`,
 			stop: stopAll,
