@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { nodeOutput, startSingle, type SingleInstance } from './harness';
+import { builtNodeTypes, nodeOutput, OUTBOUND_TYPE, startSingle, TRIGGER_TYPE, type SingleInstance } from './harness';
 
 // The harness itself, proven with n8n's own Webhook node: create → activate → registered → request → execution read back.
 describe('e2e harness (n8n built-in Webhook node)', () => {
@@ -11,6 +11,13 @@ describe('e2e harness (n8n built-in Webhook node)', () => {
 	});
 	after(async () => {
 		await n8n?.stop();
+	});
+
+	it('loads our package from .n8n/nodes/node_modules like an installed community package', async () => {
+		const names = await n8n.api.nodeTypeNames();
+		assert.ok(names.includes('n8n-nodes-base.webhook'));
+		const built = builtNodeTypes().map((p) => (p.includes('Trigger') ? TRIGGER_TYPE : OUTBOUND_TYPE));
+		for (const type of built) assert.ok(names.includes(type), `${type} is not loaded`);
 	});
 
 	it('creates, activates and reads back an execution with its run data', async () => {

@@ -404,6 +404,13 @@ export class N8nApi {
 		return id;
 	}
 
+	/** Node type names the editor knows (`/types/nodes.json`, needs the login cookie). */
+	async nodeTypeNames(): Promise<string[]> {
+		const res = await fetch(`${this.baseUrl}/types/nodes.json`, { headers: { cookie: this.cookie } });
+		if (!res.ok) throw new Error(`/types/nodes.json → ${res.status}`);
+		return ((await res.json()) as Array<{ name: string }>).map((t) => t.name);
+	}
+
 	async workflows(): Promise<any[]> {
 		return (await this.call('GET', '/api/v1/workflows?limit=250')).data;
 	}
