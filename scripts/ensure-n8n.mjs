@@ -166,7 +166,10 @@ async function install(version, spec, dir, bin) {
 	fs.mkdirSync(tmp, { recursive: true });
 	fs.copyFileSync(spec.pkgPath, path.join(tmp, 'package.json'));
 	if (spec.lockPath) fs.copyFileSync(spec.lockPath, path.join(tmp, 'package-lock.json'));
-	const args = spec.lockPath ? ['ci'] : ['install'];
+	// `npm install` with the committed lockfile present installs the locked versions. (`npm ci` refuses these
+	// lockfiles: npm records only the current platform's optional packages, e.g. @msgpackr-extract/*-linux-x64,
+	// and then calls the others "missing from lock file".)
+	const args = ['install'];
 	args.push('--no-audit', '--no-fund', '--no-update-notifier', '--omit=dev', '--loglevel=warn');
 	log(
 		`installing n8n ${version} into ${dir} (npm ${args[0]}; about 6 minutes and 1.7 GB on first use; ` +

@@ -1,0 +1,104 @@
+/**
+ * `npm start` itself (scripts/start.mjs): starts n8n with our package on SQLite, creates the owner once, imports
+ * examples/*.json once, prints the editor URL, the login and the trigger webhook URLs; a second start reuses all of
+ * it. Run with KLICKTIPP_SKIP_BUILD=1 (test:e2e has just built) and a temporary data folder and free ports.
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { baseEnv, DEFAULT_VERSION, freePort, isInstalled, N8nApi, OUTBOUND_TYPE, ROOT, tempUserFolder, TRIGGER_TYPE } from './harness';
+
+const examples = fs.existsSync(path.join(ROOT, 'examples'))
+	? fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json'))
+	: [];
+
+async function runStart(userFolder: string, port: number): Promise<{ child: ChildProcess; output: string }> {
+	const env = baseEnv(userFolder, {
+		N8N_PORT: String(port),
+		N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+		KLICKTIPP_SKIP_BUILD: '1',
+		KLICKTIPP_N8N_VERSION: DEFAULT_VERSION,
+	});
+	delete env.N8N_LISTEN_ADDRESS;
+	const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.mjs')], {
+		cwd: ROOT,
+		env,
+		stdio: ['ignore', 'pipe', 'pipe'],
+		detached: true,
+	});
+	let output = '';
+	child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+	child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+	const deadline = Date.now() + 120_000;
+	while (!/Stop with Ctrl-C/.test(output)) {
+		if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output.slice(-3000)}`);
+		if (Date.now() > deadline) throw new Error(`npm start did not finish setting up:\n${output.slice(-3000)}`);
+		await new Promise((r) => setTimeout(r, 250));
+	}
+	return { child, output };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null || child.pid === undefined) return;
+	const done = new Promise((r) => child.once('exit', r));
+	child.kill('SIGINT'); // start.mjs forwards it to n8n and exits with it
+	const t = setTimeout(() => {
+		try {
+			process.kill(-child.pid!, 'SIGKILL');
+		} catch {
+			/* gone */
+		}
+	}, 20_000);
+	await done;
+	clearTimeout(t);
+}
+
+describe('npm start', { skip: isInstalled(DEFAULT_VERSION) ? false : `n8n ${DEFAULT_VERSION} is not installed` }, () => {
+	const userFolder = tempUserFolder('start');
+	let child: ChildProcess | undefined;
+
+	after(async () => {
+		if (child) await stop(child);
+		if (!process.env.KLICKTIPP_E2E_KEEP) fs.rmSync(userFolder, { recursive: true, force: true });
+	});
+
+	it('starts n8n with our nodes, creates the owner, imports the examples, prints URLs; a second start reuses them', async () => {
+		const port = await freePort();
+		const first = await runStart(userFolder, port);
+		child = first.child;
+		assert.match(first.output, new RegExp(`Editor: +http://localhost:${port}/`));
+		const login = /Login: +(\S+) \/ (\S+) +\(owner created now\)/.exec(first.output);
+		assert.ok(login, `no login printed:\n${first.output.slice(-1500)}`);
+		assert.ok(fs.existsSync(path.join(userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-klicktipp-outbound', 'dist')));
+
+		const api = new N8nApi(`http://127.0.0.1:${port}`);
+		await api.login(login[1], login[2]);
+		const types = await api.nodeTypeNames();
+		assert.ok(types.includes(TRIGGER_TYPE) && types.includes(OUTBOUND_TYPE), 'our node types are loaded');
+		for (const file of examples) {
+			const wf = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
+			assert.match(first.output, new RegExp(`- ${wf.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(imported\\)`));
+			for (const node of wf.nodes as Array<{ type: string; name: string }>) {
+				assert.ok(types.includes(node.type), `examples/${file}: node "${node.name}" has unknown type ${node.type}`);
+			}
+			if ((wf.nodes as Array<{ type: string }>).some((n) => n.type === TRIGGER_TYPE)) {
+				assert.match(first.output, new RegExp(`production http://localhost:${port}/webhook/\\S+`));
+			}
+		}
+		await stop(first.child);
+
+		const second = await runStart(userFolder, port);
+		child = second.child;
+		assert.match(second.output, /Login: +\S+ \/ \S+/);
+		assert.doesNotMatch(second.output, /owner created now/);
+		for (const file of examples) {
+			const wf = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
+			assert.ok(second.output.includes(`- ${wf.name} (already imported)`), `examples/${file} imported twice?`);
+		}
+		await stop(second.child);
+		child = undefined;
+	});
+});
