@@ -177,11 +177,14 @@ async function install(version, spec, dir, bin) {
 	);
 	const logPath = path.join(tmp, 'install.log');
 	const out = fs.openSync(logPath, 'w');
-	const child = spawn('npm', args, {
-		cwd: tmp,
-		stdio: ['ignore', out, out],
-		env: { ...process.env, npm_config_update_notifier: 'false', npm_config_progress: 'false' },
-	});
+	const env = { ...process.env, npm_config_update_notifier: 'false', npm_config_progress: 'false' };
+	// sqlite3 compiles with node-gyp when no prebuilt binary can be downloaded (registry-only machines). node-gyp
+	// would download Node's headers from nodejs.org; point it at the headers installed with Node instead.
+	const prefix = path.dirname(path.dirname(process.execPath));
+	if (!env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node.h'))) {
+		env.npm_config_nodedir = prefix;
+	}
+	const child = spawn('npm', args, { cwd: tmp, stdio: ['ignore', out, out], env });
 	const ticker = setInterval(() => {
 		const secs = Math.round((Date.now() - started) / 1000);
 		const pkgs = countPackages(path.join(tmp, 'node_modules'));
