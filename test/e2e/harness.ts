@@ -520,17 +520,23 @@ export async function startSingle(
 	const userFolder = tempUserFolder(opts.label ?? 'single');
 	installPackageInto(userFolder);
 	const port = await freePort();
-	const n8n = await spawnN8n({
-		version: opts.version,
-		userFolder,
-		port,
-		label: opts.label ?? 'n8n',
-		env: {
-			N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
-			WEBHOOK_URL: `http://127.0.0.1:${port}/`,
-			...opts.env,
-		},
-	});
+	let n8n: N8nProcess;
+	try {
+		n8n = await spawnN8n({
+			version: opts.version,
+			userFolder,
+			port,
+			label: opts.label ?? 'n8n',
+			env: {
+				N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
+				WEBHOOK_URL: `http://127.0.0.1:${port}/`,
+				...opts.env,
+			},
+		});
+	} catch (e) {
+		if (!process.env.KLICKTIPP_E2E_KEEP) fs.rmSync(userFolder, { recursive: true, force: true });
+		throw e;
+	}
 	const api = new N8nApi(n8n.baseUrl);
 	await api.setupOwnerAndLogin();
 	await api.createApiKey();
