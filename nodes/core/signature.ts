@@ -8,11 +8,11 @@ import { createHmac, timingSafeEqual } from 'crypto';
 
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 
-export interface SignatureHeaders {
+export type SignatureHeaders = {
 	'webhook-id': string;
 	'webhook-timestamp': string;
 	'webhook-signature': string;
-}
+};
 
 export class SigningSecretError extends Error {}
 
