@@ -1,0 +1,197 @@
+/**
+ * Outbound delivery in one real n8n: N items from one execution (Webhook → Code node that makes the items → sender)
+ * to the same loopback receiver, our KlickTipp Outbound node (default concurrency) vs n8n's HTTP Request node with
+ * its defaults and with its batching option. Same items, same JSON parameters (email, 3 mapped fields with a
+ * default value, 2 static values). Measures the sending node's own time (runData executionTime), the execution's
+ * wall time (startedAt → stoppedAt), deliveries/s at the receiver (first → last request) and the n8n main
+ * process's peak RSS (VmRSS sampled every 50 ms) above its RSS just before the run.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+
+import { sleep, type SingleInstance, type WorkflowNode } from '../test/e2e/harness';
+import { connect, outboundNode } from '../test/e2e/klicktipp';
+import { Receiver } from '../test/e2e/receiver';
+
+export interface OutboundRun {
+	label: string;
+	items: number;
+	delivered: number;
+	nodeMs: number;
+	wallMs: number;
+	deliveriesPerSec: number;
+	rssBeforeMb: number;
+	rssPeakMb: number;
+}
+
+function rssMb(pid: number): number {
+	try {
+		const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+		return m ? Number(m[1]) / 1024 : 0;
+	} catch {
+		return 0;
+	}
+}
+
+function itemsCode(n: number): string {
+	return [
+		`const out = [];`,
+		`for (let i = 0; i < ${n}; i++) {`,
+		`  out.push({ json: { event: 'contactData', eventId: 'evt_' + i, contact: { id: String(100000 + i),`,
+		`    email: 'max.mustermann+' + i + '@example.de', firstName: 'Jürgen', lastName: 'Müller',`,
+		`    fields: { fieldCompany: i % 10 === 0 ? '' : 'Bäckerei Größe GmbH' } } } });`,
+		`}`,
+		`return out;`,
+	].join('\n');
+}
+
+const SENDER = 'Sender';
+
+function senderNode(kind: 'ours' | 'httpDefaults' | 'httpBatching', url: string): WorkflowNode {
+	if (kind === 'ours') {
+		return outboundNode(SENDER, {
+			outboundName: 'bench',
+			url,
+			method: 'POST',
+			format: 'json',
+			fields: {
+				field: [
+					{ value: '={{ $json.contact.id }}', parameterName: 'contact_id', defaultValue: '' },
+					{ value: '={{ $json.contact.firstName }}', parameterName: 'first_name', defaultValue: '' },
+					{ value: '={{ $json.contact.fields.fieldCompany }}', parameterName: 'company', defaultValue: 'n/a' },
+				],
+			},
+			staticValues: { value: [{ name: 'list', value: 'newsletter' }, { name: 'source', value: 'klicktipp' }] },
+			options: { allowPrivateTargets: true },
+		});
+	}
+	return {
+		name: SENDER,
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		position: [600, 0],
+		parameters: {
+			method: 'POST',
+			url,
+			sendBody: true,
+			contentType: 'json',
+			specifyBody: 'keypair',
+			bodyParameters: {
+				parameters: [
+					{ name: 'email', value: '={{ $json.contact.email }}' },
+					{ name: 'contact_id', value: '={{ $json.contact.id }}' },
+					{ name: 'first_name', value: '={{ $json.contact.firstName }}' },
+					{ name: 'company', value: "={{ $json.contact.fields.fieldCompany || 'n/a' }}" },
+					{ name: 'list', value: 'newsletter' },
+					{ name: 'source', value: 'klicktipp' },
+				],
+			},
+			options: kind === 'httpBatching' ? { batching: { batch: { batchSize: 50, batchInterval: 0 } } } : {},
+		},
+	};
+}
+
+export async function runOutboundOne(
+	inst: SingleInstance,
+	receiver: Receiver,
+	kind: 'ours' | 'httpDefaults' | 'httpBatching',
+	label: string,
+	items: number,
+	timeoutMs: number,
+): Promise<OutboundRun> {
+	const tag = `${kind}-${items}-${randomUUID().slice(0, 8)}`;
+	const recvPath = `/${tag}`;
+	const hookPath = `bench-out-${tag}`;
+	const wfId = await inst.api.createAndActivate({
+		name: `bench outbound: ${label}`,
+		nodes: [
+			{
+				name: 'Start',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2,
+				position: [0, 0],
+				webhookId: randomUUID(),
+				parameters: { httpMethod: 'POST', path: hookPath, responseMode: 'onReceived', options: {} },
+			},
+			{
+				name: 'Items',
+				type: 'n8n-nodes-base.code',
+				typeVersion: 2,
+				position: [300, 0],
+				parameters: { jsCode: itemsCode(items) },
+			},
+			senderNode(kind, receiver.url + recvPath),
+		],
+		connections: connect([
+			['Start', 'Items'],
+			['Items', SENDER],
+		]),
+	});
+	await inst.api.waitForWebhook(inst.webhookBase, hookPath);
+	const pid = inst.n8n.child.pid!;
+	if (global.gc) global.gc();
+	await sleep(1000);
+	const rssBefore = rssMb(pid);
+	let peak = rssBefore;
+	const sampler = setInterval(() => {
+		peak = Math.max(peak, rssMb(pid));
+	}, 50);
+	try {
+		const res = await fetch(inst.webhookUrl(hookPath), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+		if (!res.ok) throw new Error(`starting ${label}: ${res.status} ${await res.text()}`);
+		const [exec] = await inst.api.waitForExecutions(wfId, 1, { timeoutMs, settleMs: 0, includeData: false });
+		peak = Math.max(peak, rssMb(pid));
+		clearInterval(sampler);
+		const full = await inst.api.execution(exec.id);
+		if (full.status !== 'success') {
+			throw new Error(`${label}: execution ${exec.id} ended ${full.status}: ${JSON.stringify(full.data?.resultData.error ?? {}).slice(0, 400)}`);
+		}
+		const runs = (full.data?.resultData.runData[SENDER] ?? []) as Array<{ executionTime?: number }>;
+		const nodeMs = runs.reduce((s, r) => s + (r.executionTime ?? 0), 0);
+		const got = receiver.at(recvPath);
+		const spanMs = got.length > 1 ? got[got.length - 1].at - got[0].at : 0;
+		return {
+			label,
+			items,
+			delivered: got.length,
+			nodeMs,
+			wallMs: new Date(full.stoppedAt!).getTime() - new Date(full.startedAt).getTime(),
+			deliveriesPerSec: spanMs > 0 ? (got.length / spanMs) * 1000 : NaN,
+			rssBeforeMb: rssBefore,
+			rssPeakMb: peak,
+		};
+	} finally {
+		clearInterval(sampler);
+		await inst.api.deactivate(wfId).catch(() => undefined);
+		// free the receiver's copy of the requests
+		for (let i = receiver.requests.length - 1; i >= 0; i--) if (receiver.requests[i].path === recvPath) receiver.requests.splice(i, 1);
+	}
+}
+
+export async function runOutbound(
+	inst: SingleInstance,
+	opts: { items: number; smallItems: number; timeoutMs: number },
+	log: (s: string) => void,
+): Promise<OutboundRun[]> {
+	const receiver = await new Receiver().start();
+	const out: OutboundRun[] = [];
+	try {
+		const plan: Array<[kind: 'ours' | 'httpDefaults' | 'httpBatching', label: string, items: number]> = [
+			['ours', `KlickTipp Outbound (${opts.smallItems} items, memory reference)`, opts.smallItems],
+			['ours', 'KlickTipp Outbound (default concurrency)', opts.items],
+			['httpDefaults', 'HTTP Request 4.2 (defaults)', opts.items],
+			['httpBatching', 'HTTP Request 4.2 (batching 50 / 0 ms)', opts.items],
+		];
+		for (const [kind, label, items] of plan) {
+			const r = await runOutboundOne(inst, receiver, kind, label, items, opts.timeoutMs);
+			log(
+				`  ${label}: ${r.delivered}/${r.items} delivered, node ${r.nodeMs} ms, wall ${r.wallMs} ms, ` +
+					`${r.deliveriesPerSec.toFixed(0)}/s, RSS ${r.rssBeforeMb.toFixed(0)} → peak ${r.rssPeakMb.toFixed(0)} MB`,
+			);
+			out.push(r);
+		}
+	} finally {
+		await receiver.stop();
+	}
+	return out;
+}
