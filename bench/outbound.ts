@@ -7,11 +7,11 @@
  * process's peak RSS (VmRSS sampled every 50 ms) above its RSS just before the run.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 
 import { sleep, type SingleInstance, type WorkflowNode } from '../test/e2e/harness';
 import { connect, outboundNode } from '../test/e2e/klicktipp';
 import { Receiver } from '../test/e2e/receiver';
+import { rssMb, waitIdle } from './proc';
 
 export interface OutboundRun {
 	label: string;
@@ -22,15 +22,6 @@ export interface OutboundRun {
 	deliveriesPerSec: number;
 	rssBeforeMb: number;
 	rssPeakMb: number;
-}
-
-function rssMb(pid: number): number {
-	try {
-		const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-		return m ? Number(m[1]) / 1024 : 0;
-	} catch {
-		return 0;
-	}
 }
 
 function itemsCode(n: number): string {
@@ -129,8 +120,8 @@ export async function runOutboundOne(
 	});
 	await inst.api.waitForWebhook(inst.webhookBase, hookPath);
 	const pid = inst.n8n.child.pid!;
-	if (global.gc) global.gc();
-	await sleep(1000);
+	await waitIdle(pid);
+	await sleep(500);
 	const rssBefore = rssMb(pid);
 	let peak = rssBefore;
 	const sampler = setInterval(() => {

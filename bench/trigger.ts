@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { SingleInstance } from '../test/e2e/harness';
 import { CREDENTIAL_TYPE, credentialData, signedHeaders, triggerNode } from '../test/e2e/klicktipp';
+import { waitIdle } from './proc';
 
 // autocannon ships no type declarations; the part we use is typed here.
 interface AcRequest {
@@ -138,6 +139,8 @@ export async function runTrigger(
 		// alternate which one goes first, so drift (e.g. a growing execution table) hits both equally
 		const order: Array<'ours' | 'n8n'> = round % 2 === 1 ? ['ours', 'n8n'] : ['n8n', 'ours'];
 		for (const target of order) {
+			// start each run from an idle n8n: executions a previous run left behind must not slow this one down
+			await waitIdle(inst.n8n.child.pid!);
 			const reqs = signedRequests(paths[target], opts.signedCount);
 			const r = await load(inst.webhookBase, reqs, opts.connections, opts.durationSec);
 			const run: TriggerRun = {
