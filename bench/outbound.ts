@@ -22,6 +22,8 @@ export interface OutboundRun {
 	deliveriesPerSec: number;
 	rssBeforeMb: number;
 	rssPeakMb: number;
+	/** Set when the run did not complete (e.g. n8n crashed); the numbers are then meaningless. */
+	failure?: string;
 }
 
 function itemsCode(n: number): string {
@@ -37,6 +39,8 @@ function itemsCode(n: number): string {
 }
 
 const SENDER = 'Sender';
+/** Requests the receiver got in the last run (also when it failed). */
+let lastDelivered = 0;
 
 function senderNode(kind: 'ours' | 'httpDefaults' | 'httpBatching', url: string): WorkflowNode {
 	if (kind === 'ours') {
@@ -80,6 +84,21 @@ function senderNode(kind: 'ours' | 'httpDefaults' | 'httpBatching', url: string)
 			options: kind === 'httpBatching' ? { batching: { batch: { batchSize: 50, batchInterval: 0 } } } : {},
 		},
 	};
+}
+
+/**
+ * Retries a REST call that failed at the socket level ("fetch failed": while n8n's event loop is busy saving a large
+ * execution, a reused keep-alive connection can be reset); HTTP errors and timeouts are not retried.
+ */
+async function retryFetch<T>(deadline: number, fn: () => Promise<T>): Promise<T> {
+	for (;;) {
+		try {
+			return await fn();
+		} catch (error) {
+			if (!/fetch failed/.test(String((error as Error).message)) || Date.now() > deadline) throw error;
+			await sleep(1000);
+		}
+	}
 }
 
 export async function runOutboundOne(
@@ -130,10 +149,13 @@ export async function runOutboundOne(
 	try {
 		const res = await fetch(inst.webhookUrl(hookPath), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 		if (!res.ok) throw new Error(`starting ${label}: ${res.status} ${await res.text()}`);
-		const [exec] = await inst.api.waitForExecutions(wfId, 1, { timeoutMs, settleMs: 0, includeData: false });
+		const deadline = Date.now() + timeoutMs;
+		const [exec] = await retryFetch(deadline, () =>
+			inst.api.waitForExecutions(wfId, 1, { timeoutMs: Math.max(1000, deadline - Date.now()), settleMs: 0, includeData: false }),
+		);
 		peak = Math.max(peak, rssMb(pid));
 		clearInterval(sampler);
-		const full = await inst.api.execution(exec.id);
+		const full = await retryFetch(Date.now() + 60_000, () => inst.api.execution(exec.id));
 		if (full.status !== 'success') {
 			throw new Error(`${label}: execution ${exec.id} ended ${full.status}: ${JSON.stringify(full.data?.resultData.error ?? {}).slice(0, 400)}`);
 		}
@@ -154,35 +176,71 @@ export async function runOutboundOne(
 	} finally {
 		clearInterval(sampler);
 		await inst.api.deactivate(wfId).catch(() => undefined);
+		lastDelivered = receiver.at(recvPath).length;
 		// free the receiver's copy of the requests
 		for (let i = receiver.requests.length - 1; i >= 0; i--) if (receiver.requests[i].path === recvPath) receiver.requests.splice(i, 1);
 	}
 }
 
 export async function runOutbound(
-	inst: SingleInstance,
+	start: () => Promise<SingleInstance>,
 	opts: { items: number; smallItems: number; timeoutMs: number },
 	log: (s: string) => void,
 ): Promise<OutboundRun[]> {
 	const receiver = await new Receiver().start();
 	const out: OutboundRun[] = [];
+	let inst: SingleInstance | undefined;
 	try {
 		const plan: Array<[kind: 'ours' | 'httpDefaults' | 'httpBatching', label: string, items: number]> = [
 			['ours', `KlickTipp Outbound (${opts.smallItems} items, memory reference)`, opts.smallItems],
 			['ours', 'KlickTipp Outbound (default concurrency)', opts.items],
-			['httpDefaults', 'HTTP Request 4.2 (defaults)', opts.items],
 			['httpBatching', 'HTTP Request 4.2 (batching 50 / 0 ms)', opts.items],
+			['httpDefaults', 'HTTP Request 4.2 (defaults)', opts.items],
 		];
 		for (const [kind, label, items] of plan) {
-			const r = await runOutboundOne(inst, receiver, kind, label, items, opts.timeoutMs);
-			log(
-				`  ${label}: ${r.delivered}/${r.items} delivered, node ${r.nodeMs} ms, wall ${r.wallMs} ms, ` +
-					`${r.deliveriesPerSec.toFixed(0)}/s, RSS ${r.rssBeforeMb.toFixed(0)} → peak ${r.rssPeakMb.toFixed(0)} MB`,
-			);
-			out.push(r);
+			if (!inst || inst.n8n.hasExited) {
+				if (inst) await inst.stop().catch(() => undefined);
+				inst = await start();
+			}
+			try {
+				const r = await runOutboundOne(inst, receiver, kind, label, items, opts.timeoutMs);
+				log(
+					`  ${label}: ${r.delivered}/${r.items} delivered, node ${r.nodeMs} ms, wall ${r.wallMs} ms, ` +
+						`${r.deliveriesPerSec.toFixed(0)}/s, RSS ${r.rssBeforeMb.toFixed(0)} → peak ${r.rssPeakMb.toFixed(0)} MB`,
+				);
+				out.push(r);
+			} catch (error) {
+				await sleep(2000);
+				const crashed = inst.n8n.hasExited;
+				const logLine = inst.n8n
+					.logTail(200)
+					.split('\n')
+					.filter((l) => /heap|memory|EMFILE|ECONN|error|killed|fatal/i.test(l))
+					.slice(-3)
+					.join(' | ')
+					.slice(0, 400);
+				const failure = `${crashed ? 'n8n crashed' : 'failed'}: ${String((error as Error).message).slice(0, 200)}${logLine ? ` — n8n log: ${logLine}` : ''}`;
+				log(`  ${label}: ${failure}`);
+				out.push({
+					label,
+					items,
+					delivered: lastDelivered,
+					nodeMs: NaN,
+					wallMs: NaN,
+					deliveriesPerSec: NaN,
+					rssBeforeMb: NaN,
+					rssPeakMb: NaN,
+					failure,
+				});
+				if (!crashed) {
+					await inst.stop().catch(() => undefined);
+					inst = undefined;
+				}
+			}
 		}
 	} finally {
 		await receiver.stop();
+		await inst?.stop().catch(() => undefined);
 	}
 	return out;
 }
