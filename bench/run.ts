@@ -216,12 +216,14 @@ async function main() {
 		if (small && bigOurs) {
 			const dSmall = small.rssPeakMb - small.rssBeforeMb;
 			const dBig = bigOurs.rssPeakMb - bigOurs.rssBeforeMb;
+			const httpD = outb.find((r) => r.label.includes('defaults') && !r.failure);
 			notes.push(
-				`Memory: our node's RSS growth was +${fmt(dSmall)} MB for ${fmt(small.items)} items and +${fmt(dBig)} MB for ` +
-					`${fmt(bigOurs.items)} items. Bounded concurrency keeps at most 16 requests in flight, but n8n itself ` +
-					`holds every input and output item of the execution in memory (and serializes them for saving), so ` +
-					`RSS grows with the item count for any node; "flat" holds only for the requests in flight, not for the ` +
-					`execution as a whole.`,
+				`Memory: n8n's RSS grew by +${fmt(dSmall)} MB for ${fmt(small.items)} items and +${fmt(dBig)} MB for ` +
+					`${fmt(bigOurs.items)} items through our node` +
+					(httpD ? `, against +${fmt(httpD.rssPeakMb - httpD.rssBeforeMb)} MB for the HTTP Request node's defaults` : '') +
+					`. Our node keeps at most 16 requests in flight; n8n itself holds every input and output item of the ` +
+					`execution in memory (and serializes them for saving), so some growth with the item count remains for ` +
+					`any node. "Memory flat" holds for the requests in flight, not for the execution as a whole.`,
 			);
 		}
 	}
