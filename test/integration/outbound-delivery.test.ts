@@ -1,0 +1,179 @@
+/**
+ * The KlickTipp Outbound node run by n8n-core's WorkflowExecute against a real HTTP receiver on 127.0.0.1:
+ * what arrives on the wire for each mapping, encoding and authentication.
+ */
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'crypto';
+import { Webhook } from 'standardwebhooks';
+
+import { runOutbound } from '../helpers/execute-harness';
+import { startReceiver, type Receiver } from '../helpers/receiver';
+
+const contact = (id: string, extra: Record<string, unknown> = {}) => ({
+	event: 'contactData',
+	eventId: `ev-${id}`,
+	isTest: false,
+	contact: { id, email: `kunde${id}@example.de`, firstName: 'Jürgen', lastName: 'Groß-Müller', fields: { field219989: '' } },
+	...extra,
+});
+
+let rx: Receiver;
+before(async () => {
+	rx = await startReceiver();
+});
+after(async () => {
+	await rx.close();
+});
+beforeEach(() => {
+	rx.requests.length = 0;
+	rx.setScript(() => undefined);
+});
+
+const baseParams = () => ({
+	outboundName: 'CRM',
+	label: 'crm',
+	url: `${rx.url}/crm/__SubscriberID__?source=kt`,
+	fields: {
+		field: [
+			{ value: '={{ $json.contact.id }}', parameterName: 'SubscriberID', defaultValue: '' },
+			{ value: '={{ $json.contact.firstName }}', parameterName: 'first_name', defaultValue: 'Kunde' },
+			{ value: '={{ $json.contact.fields.field219989 }}', parameterName: 'plan', defaultValue: 'basic' },
+		],
+	},
+	staticValues: { value: [{ name: 'list', value: 'newsletter' }, { name: 'city', value: 'Köln' }] },
+	options: { allowPrivateTargets: true },
+});
+
+describe('outbound delivery: mapping and encodings on the wire', () => {
+	it('JSON: email, fields, defaults, static values, URL placeholder, UTF-8', async () => {
+		const res = await runOutbound({ items: [contact('4711')], parameters: baseParams() });
+		assert.equal(res.error, undefined);
+		assert.equal(rx.requests.length, 1);
+		const got = rx.requests[0];
+		assert.equal(got.method, 'POST');
+		assert.equal(got.url, '/crm/4711?source=kt');
+		assert.equal(got.headers['content-type'], 'application/json; charset=utf-8');
+		assert.deepEqual(JSON.parse(got.body), {
+			email: 'kunde4711@example.de',
+			SubscriberID: '4711',
+			first_name: 'Jürgen',
+			plan: 'basic',
+			list: 'newsletter',
+			city: 'Köln',
+		});
+		assert.equal(got.rawBody.toString('utf8'), res.main[0].json.request && (res.main[0].json.request as { body: string }).body);
+		assert.equal(res.main[0].json.status, 'delivered');
+		assert.deepEqual(res.main[0].pairedItem, { item: 0 });
+	});
+
+	it('form: application/x-www-form-urlencoded with UTF-8 umlauts', async () => {
+		await runOutbound({ items: [contact('1', { contact: { id: '1', email: 'ä@example.de', firstName: 'Zoë Ärger' } })], parameters: { ...baseParams(), format: 'form' } });
+		const got = rx.requests[0];
+		assert.equal(got.headers['content-type'], 'application/x-www-form-urlencoded; charset=utf-8');
+		const form = new URLSearchParams(got.body);
+		assert.equal(form.get('email'), 'ä@example.de');
+		assert.equal(form.get('first_name'), 'Zoë Ärger');
+		assert.equal(form.get('city'), 'Köln');
+		assert.match(got.body, /first_name=Zo%C3%AB\+%C3%84rger/);
+	});
+
+	it('GET: every parameter in the query, appended to a WP Fusion style query', async () => {
+		await runOutbound({
+			items: [contact('99')],
+			parameters: { ...baseParams(), method: 'GET', url: `${rx.url}/?wpf_action=add&access_key=abc123` },
+		});
+		const got = rx.requests[0];
+		assert.equal(got.method, 'GET');
+		assert.equal(got.rawBody.length, 0);
+		const u = new URL(got.url, 'http://x');
+		assert.equal(u.searchParams.get('wpf_action'), 'add');
+		assert.equal(u.searchParams.get('access_key'), 'abc123');
+		assert.equal(u.searchParams.get('email'), 'kunde99@example.de');
+		assert.equal(u.searchParams.get('SubscriberID'), '99');
+		assert.equal(u.searchParams.get('first_name'), 'Jürgen');
+		assert.equal(u.searchParams.get('city'), 'Köln');
+	});
+
+	it('email from json.email when there is no contact object; custom email parameter name', async () => {
+		await runOutbound({
+			items: [{ email: 'plain@example.de', name: 'X' }],
+			parameters: { outboundName: 'Plain', url: `${rx.url}/p`, emailParameterName: 'EmailAddress', options: { allowPrivateTargets: true } },
+		});
+		assert.deepEqual(JSON.parse(rx.requests[0].body), { EmailAddress: 'plain@example.de' });
+	});
+});
+
+describe('outbound delivery: authentication on the wire', () => {
+	const key = `key_${randomBytes(12).toString('hex')}`;
+
+	for (const [where, check] of [
+		['body', (r: Receiver) => assert.equal(JSON.parse(r.requests[0].body).access_key, key)],
+		['query', (r: Receiver) => assert.equal(new URL(r.requests[0].url, 'http://x').searchParams.get('access_key'), key)],
+		['header', (r: Receiver) => assert.equal(r.requests[0].headers['access_key'], key)],
+	] as const) {
+		it(`API key in the ${where}; never in the output`, async () => {
+			const res = await runOutbound({
+				items: [contact('5')],
+				parameters: { ...baseParams(), authentication: 'apiKey', url: `${rx.url}/k` },
+				credential: { apiKey: key, apiKeyName: 'access_key', apiKeyIn: where },
+			});
+			check(rx);
+			assert.equal(res.main[0].json.status, 'delivered');
+			assert.ok(!JSON.stringify(res.main).includes(key), 'the key must be masked in the output');
+			if (where !== 'header') assert.match(JSON.stringify(res.main[0].json.request), /\*\*\*/);
+		});
+	}
+
+	it('API key as a static value goes into the GET query', async () => {
+		await runOutbound({
+			items: [contact('6')],
+			parameters: { ...baseParams(), method: 'GET', authentication: 'apiKey', url: `${rx.url}/g` },
+			credential: { apiKey: key, apiKeyName: 'apiKey', apiKeyIn: 'body' },
+		});
+		assert.equal(new URL(rx.requests[0].url, 'http://x').searchParams.get('apiKey'), key);
+	});
+
+	it('Basic Auth', async () => {
+		const res = await runOutbound({
+			items: [contact('7')],
+			parameters: { ...baseParams(), authentication: 'basicAuth' },
+			credential: { username: 'klicktipp', password: 'Pässwört-geheim' },
+		});
+		assert.equal(rx.requests[0].headers.authorization, `Basic ${Buffer.from('klicktipp:Pässwört-geheim').toString('base64')}`);
+		assert.ok(!JSON.stringify(res.main).includes('Pässwört-geheim'));
+	});
+
+	it('signature over the exact bytes sent, verified by the standardwebhooks package, JSON and form', async () => {
+		const secret = `whsec_${randomBytes(32).toString('base64')}`;
+		for (const format of ['json', 'form']) {
+			rx.requests.length = 0;
+			const res = await runOutbound({
+				items: [contact('8'), contact('9')],
+				parameters: { ...baseParams(), format, authentication: 'signature' },
+				credential: { signingSecret: secret },
+			});
+			assert.equal(rx.requests.length, 2);
+			const wh = new Webhook(secret);
+			for (const got of rx.requests) {
+				const headers = {
+					'webhook-id': String(got.headers['webhook-id']),
+					'webhook-timestamp': String(got.headers['webhook-timestamp']),
+					'webhook-signature': String(got.headers['webhook-signature']),
+				};
+				if (format === 'json') assert.deepEqual(wh.verify(got.rawBody.toString('utf8'), headers), JSON.parse(got.body));
+				else assert.equal(headers['webhook-signature'], wh.sign(headers['webhook-id'], new Date(Number(headers['webhook-timestamp']) * 1000), got.body));
+			}
+			assert.notEqual(rx.requests[0].headers['webhook-id'], rx.requests[1].headers['webhook-id']);
+			assert.ok(!JSON.stringify(res.main).includes(secret.slice(6)));
+		}
+	});
+
+	it('extra headers from the options', async () => {
+		await runOutbound({
+			items: [contact('10')],
+			parameters: { ...baseParams(), options: { allowPrivateTargets: true, headers: { header: [{ name: 'X-Tenant', value: 'acme' }] } } },
+		});
+		assert.equal(rx.requests[0].headers['x-tenant'], 'acme');
+	});
+});
