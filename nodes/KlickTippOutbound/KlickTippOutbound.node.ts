@@ -9,7 +9,7 @@ import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import * as preview from './actions/preview.operation';
 import * as send from './actions/send.operation';
 import * as sendTest from './actions/sendTest.operation';
-import { klickTippOutboundApiTest } from './credential-test';
+import { klickTippOutboundApiTest } from '../shared/credential-test';
 import { operationProperties, outboundProperties } from './description';
 
 /**

@@ -10,6 +10,7 @@ import type {
 import type { InboundCredential } from '../core/inbound/authenticate';
 import { dedupeScope, processDedupeStore } from '../core/inbound/dedupe';
 import { DEFAULT_DEDUPE_SECONDS, handleInboundRequest, type TriggerConfig } from '../core/inbound/handle';
+import { klickTippOutboundApiTest } from '../shared/credential-test';
 
 const URL_STEP =
 	'In KlickTipp open <b>Automation › Webhook</b> (Automatisierung › Webhook), create or edit the webhook and paste the <b>Production URL</b> shown above (under "Webhook URLs") into <b>Activation URL</b> (Aktivierungs-URL).';
@@ -38,6 +39,7 @@ export class KlickTippOutboundTrigger implements INodeType {
 			{
 				name: 'klickTippOutboundApi',
 				required: true,
+				testedBy: 'klickTippOutboundApiTest',
 				displayOptions: { show: { authentication: ['apiKey', 'basicAuth', 'signature'] } },
 			},
 		],
@@ -214,6 +216,10 @@ export class KlickTippOutboundTrigger implements INodeType {
 				],
 			},
 		],
+	};
+
+	methods = {
+		credentialTest: { klickTippOutboundApiTest },
 	};
 
 	webhookMethods = {
