@@ -257,11 +257,17 @@ describe('trigger → KlickTipp Outbound → receiver in real n8n', { skip }, ()
 		assert.equal(nodeOutput(exec, 'Down', 0).length, 0, 'nothing on the success output');
 		const failed = nodeItems(exec, 'Down', 1);
 		assert.equal(failed.length, 1);
-		// Real n8n rewrites every item routed to the error output to { error: message } and keeps the error object
-		// and the pairing to the input item (the contact), which is what a replay starts from.
-		assert.match(String(failed[0].json.error), /Outbound "Down" failed with HTTP 500/);
-		assert.match(String(failed[0].json.error), /3 attempts/);
-		assert.equal(failed[0].error?.name, 'NodeApiError');
+		// The error item is the trigger's item (n8n merges the input in: the contact to replay) plus `error`: the
+		// whole failed delivery (message, status, reason, attempts, the request as sent, masked).
+		const error = failed[0].json.error as Record<string, any>;
+		assert.match(String(error.message), /Outbound "Down" failed with HTTP 500/);
+		assert.match(String(error.reason), /3 attempts/);
+		assert.equal(error.status, 'failed');
+		assert.equal(error.attempts, 3);
+		assert.equal(error.httpStatus, 500);
+		assert.equal(error.request.method, 'POST');
+		assert.match(String(error.request.url), /\/down$/);
+		assert.equal((failed[0].json.contact as { id: string }).id, id, 'the contact travels with the failed delivery');
 		const paired = Array.isArray(failed[0].pairedItem) ? failed[0].pairedItem[0] : failed[0].pairedItem;
 		assert.equal(nodeOutput(exec, TRIGGER)[paired?.item ?? -1]?.contact.id, id, 'paired to the contact that failed');
 		assert.ok(nodeRan(exec, 'Failed') && !nodeRan(exec, 'Delivered'));

@@ -177,3 +177,64 @@ describe('outbound delivery: authentication on the wire', () => {
 		assert.equal(rx.requests[0].headers['x-tenant'], 'acme');
 	});
 });
+
+describe('outbound delivery: failures are never lost', () => {
+	// Contact 2 always gets a 500, the others a 200; one attempt each so the test is quick.
+	const failing = () => rx.setScript((req) => (req.url.startsWith('/crm/2?') ? { status: 500, body: 'crm down' } : undefined));
+	const params = () => ({ ...baseParams(), options: { allowPrivateTargets: true, maxAttempts: 1 } });
+	const items = () => [contact('1'), contact('2'), contact('3')];
+
+	it('On Error "Stop": the node fails with a NodeApiError naming the outbound, the status and the response', async () => {
+		failing();
+		const res = await runOutbound({ items: items(), parameters: params() });
+		assert.ok(res.error, 'the node failed');
+		assert.equal(res.error.name, 'NodeApiError');
+		assert.match(res.error.message, /^Outbound "CRM" failed with HTTP 500: HTTP 500: crm down/);
+		assert.match(String(res.error.description), /1 of 3 item\(s\) failed; 2 delivered/);
+		assert.equal(rx.requests.length, 3, 'the others were still delivered');
+	});
+
+	it('On Error "Continue": the failed item stays on the main output, in order, with status failed', async () => {
+		failing();
+		const res = await runOutbound({ items: items(), parameters: params(), onError: 'continueRegularOutput' });
+		assert.equal(res.error, undefined);
+		assert.deepEqual(res.main.map((i) => i.json.status), ['delivered', 'failed', 'delivered']);
+		assert.deepEqual(res.main.map((i) => (i.pairedItem as { item: number }).item), [0, 1, 2]);
+		const failed = res.main[1].json;
+		assert.equal(failed.httpStatus, 500);
+		assert.equal(failed.attempts, 1);
+		assert.equal((failed.request as { url: string }).url, `${rx.url}/crm/2?source=kt`);
+	});
+
+	it('On Error "Continue (using error output)": the failed delivery and its contact leave by the error output', async () => {
+		failing();
+		const res = await runOutbound({ items: items(), parameters: params(), onError: 'continueErrorOutput' });
+		assert.equal(res.error, undefined);
+		assert.deepEqual(res.main.map((i) => (i.pairedItem as { item: number }).item), [0, 2]);
+		assert.equal(res.errorOutput.length, 1);
+		const item = res.errorOutput[0];
+		assert.deepEqual(item.pairedItem, { item: 1 });
+		assert.equal((item.json.contact as { id: string }).id, '2', 'n8n merged the input item in: the contact to replay');
+		const error = item.json.error as Record<string, any>;
+		assert.equal(error.message, 'Outbound "CRM" failed with HTTP 500: HTTP 500: crm down');
+		assert.deepEqual(
+			{ status: error.status, httpStatus: error.httpStatus, attempts: error.attempts, outbound: error.outbound },
+			{ status: 'failed', httpStatus: 500, attempts: 1, outbound: { name: 'CRM', label: 'crm' } },
+		);
+		assert.equal(JSON.parse(error.request.body).SubscriberID, '2', 'the exact request, to replay it');
+	});
+
+	it('a failed deletion request keeps its audit record on the error output', async () => {
+		rx.setScript(() => ({ status: 503, body: 'later' }));
+		const res = await runOutbound({
+			items: [contact('9', { event: 'deletionRequest' })],
+			parameters: { ...params(), events: ['deletionRequest'] },
+			onError: 'continueErrorOutput',
+		});
+		const error = res.errorOutput[0].json.error as Record<string, any>;
+		assert.equal(error.audit.contactId, '9');
+		assert.equal(error.audit.email, 'kunde9@example.de');
+		assert.equal(error.audit.status, 'failed');
+		assert.equal(error.audit.outbound, 'CRM');
+	});
+});

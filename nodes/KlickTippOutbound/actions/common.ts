@@ -265,6 +265,25 @@ export function outputItem(
 	return item;
 }
 
+/**
+ * A failed item for n8n's error output ("On Error: Continue (using error output)"). n8n routes an item there when
+ * its json is exactly `{ error }`, then merges the input item's json in (the contact, to replay from) and keeps
+ * `error` as given. An item carrying `item.error` instead would be rewritten by n8n to `{ error: message }`, losing
+ * the request, the attempts and the reason; so the whole failed delivery goes under `error`, with a message.
+ */
+export function errorOutputItem(item: INodeExecutionData): INodeExecutionData {
+	const failed: INodeExecutionData = { json: { error: { message: failureMessage(item.json), ...item.json } } };
+	if (item.pairedItem !== undefined) failed.pairedItem = item.pairedItem;
+	return failed;
+}
+
+/** "Outbound "<name>" failed with HTTP <status>: <reason>", from a (masked) output item. */
+export function failureMessage(output: IDataObject): string {
+	const outbound = (output.outbound as IDataObject | undefined)?.name ?? '';
+	const httpStatus = output.httpStatus as number | undefined;
+	return `Outbound "${String(outbound)}" failed${httpStatus !== undefined ? ` with HTTP ${httpStatus}` : ''}: ${String(output.reason ?? 'unknown reason')}`;
+}
+
 /** The NodeApiError for a failed delivery: names the outbound, the HTTP status and the (masked) response. */
 export function deliveryError(
 	ctx: IExecuteFunctions,
@@ -281,7 +300,7 @@ export function deliveryError(
 	};
 	if (httpStatus !== undefined) response.httpStatus = httpStatus;
 	return new NodeApiError(ctx.getNode(), response, {
-		message: `Outbound "${String(outbound)}" failed${httpStatus !== undefined ? ` with HTTP ${httpStatus}` : ''}: ${String(output.reason ?? 'unknown reason')}`,
+		message: failureMessage(output),
 		description,
 		httpCode: httpStatus !== undefined ? String(httpStatus) : undefined,
 		itemIndex,

@@ -15,7 +15,7 @@ import {
 	windowRemainingMs,
 } from '../../core/outbound/once-per-contact';
 import type { OutboundSetup } from './common';
-import { buildFor, deliveryDeps, deliveryError, deliveryOptions, outputItem, readSetup } from './common';
+import { buildFor, deliveryDeps, deliveryError, deliveryOptions, errorOutputItem, outputItem, readSetup } from './common';
 
 type Plan =
 	| { kind: 'skip'; reason: string; built?: BuiltRequest }
@@ -138,7 +138,10 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const item = outputItem(output, setup.secrets, i);
 		if (output.status === 'failed') {
 			failures.push({ json: item.json, index: i });
-			if (toErrorOutput) item.error = deliveryError(this, item.json, i);
+			if (toErrorOutput) {
+				out.push(errorOutputItem(item));
+				return;
+			}
 		}
 		out.push(item);
 	});
