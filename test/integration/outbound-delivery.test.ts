@@ -224,6 +224,17 @@ describe('outbound delivery: failures are never lost', () => {
 		assert.equal(JSON.parse(error.request.body).SubscriberID, '2', 'the exact request, to replay it');
 	});
 
+	it('a failed test request (Send Test) leaves by the error output with the request it sent', async () => {
+		rx.setScript(() => ({ status: 500, body: 'no' }));
+		const res = await runOutbound({ items: [contact('1')], parameters: { ...params(), operation: 'sendTest' }, onError: 'continueErrorOutput' });
+		assert.equal(res.main.length, 0);
+		const error = res.errorOutput[0].json.error as Record<string, any>;
+		assert.equal(error.status, 'failed');
+		assert.equal(error.httpStatus, 500);
+		assert.equal(JSON.parse(error.request.body).SubscriberID, '12345');
+		assert.equal(rx.requests[0].url, '/crm/12345?source=kt');
+	});
+
 	it('a failed deletion request keeps its audit record on the error output', async () => {
 		rx.setScript(() => ({ status: 503, body: 'later' }));
 		const res = await runOutbound({

@@ -3,7 +3,7 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import type { OutboundOutput } from '../../core/outbound/build';
 import { deliver } from '../../core/outbound/deliver';
 import { testContactItem, testMapping } from '../../core/outbound/test-contact';
-import { buildFor, deliveryDeps, deliveryError, deliveryOptions, outputItem, readSetup } from './common';
+import { buildFor, deliveryDeps, deliveryError, deliveryOptions, errorOutputItem, outputItem, readSetup } from './common';
 import { requestView } from './send.operation';
 
 /**
@@ -31,7 +31,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	if (setup.options.logResponseBody && result.responseBody !== undefined) output.response = { body: result.responseBody };
 	const item = outputItem(output, setup.secrets, items.length > 0 ? 0 : undefined);
 	if (result.status === 'failed') {
-		if (this.getNode().onError === 'continueErrorOutput') item.error = deliveryError(this, item.json, 0);
+		if (this.getNode().onError === 'continueErrorOutput') return [[errorOutputItem(item)]];
 		else if (!this.continueOnFail()) throw deliveryError(this, item.json, 0, 'The test request for contact 12345 failed.');
 	}
 	return [[item]];
