@@ -146,3 +146,21 @@ export function credentialSecrets(credential: InboundCredential | undefined): st
 	if (!credential) return [];
 	return [credential.apiKey, credential.password, credential.signingSecret].filter(nonEmpty);
 }
+
+/**
+ * The credential's secrets plus the spellings that reveal them just as well: the Basic token
+ * (base64 of "username:password") and the key part of a `whsec_` signing secret. Used for masking.
+ */
+export function secretSpellings(credential: InboundCredential | undefined): string[] {
+	const out = credentialSecrets(credential);
+	if (!credential) return out;
+	const { username, password, signingSecret } = credential;
+	if (nonEmpty(password) && typeof username === 'string') {
+		out.push(Buffer.from(`${username}:${password}`, 'utf8').toString('base64'));
+	}
+	if (nonEmpty(signingSecret) && signingSecret.trim().startsWith('whsec_')) {
+		const key = signingSecret.trim().slice('whsec_'.length);
+		if (key !== '') out.push(key);
+	}
+	return out;
+}
