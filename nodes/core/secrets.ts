@@ -49,5 +49,13 @@ export function redactDeep<T>(value: T, secrets: ReadonlyArray<string | undefine
 
 /** application/x-www-form-urlencoded encoding of one component (spaces as '+'). */
 export function encodeFormComponent(value: string): string {
-	return encodeURIComponent(value).replace(/%20/g, '+');
+	return encodeURIComponent(toWellFormed(value)).replace(/%20/g, '+');
+}
+
+/**
+ * Replaces lone UTF-16 surrogates (e.g. from an emoji cut in half by `.slice()`) with U+FFFD, as UTF-8,
+ * TextEncoder and URLSearchParams do; encodeURIComponent throws "URI malformed" on them otherwise.
+ */
+export function toWellFormed(value: string): string {
+	return value.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }

@@ -103,7 +103,13 @@ async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions,
 	let url = request.url;
 	let body = request.body;
 	let headers: Record<string, string> = { ...request.headers };
-	const origin = new URL(request.url).origin;
+	let origin: string;
+	try {
+		origin = new URL(request.url).origin;
+	} catch {
+		// A placeholder in the host can leave an unparseable URL (e.g. a value with a space): fail this item only.
+		return { kind: 'final', reason: 'The URL is not a valid absolute URL', url };
+	}
 	for (let hop = 0; ; hop++) {
 		const verdict = await deps.checkTarget(url);
 		if (!verdict.ok) return { kind: 'final', reason: verdict.reason, url };

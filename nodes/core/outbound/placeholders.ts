@@ -1,8 +1,9 @@
 /**
  * KlickTipp URL placeholders: a parameter the request carries can be put into the activation URL by its name
  * with two underscores on each side (`https://host/api/Users/UserCreate?email=__email__`). Values are inserted
- * URL-encoded. No n8n imports.
+ * URL-encoded (lone surrogates as U+FFFD). No n8n imports.
  */
+import { toWellFormed } from '../secrets';
 import { OutboundParameterError } from './errors';
 
 /** A placeholder: `__name__`, the name starting with a letter or digit, without whitespace, `/`, `?`, `&`, `#` or `=`. */
@@ -43,5 +44,33 @@ export function expandPlaceholders(url: string, params: ReadonlyArray<readonly [
 			unknown,
 		);
 	}
-	return url.replace(PLACEHOLDER, (_all, name: string) => encodeURIComponent(values.get(name) ?? ''));
+	const expanded = url.replace(PLACEHOLDER, (_all, name: string) => encodeURIComponent(toWellFormed(values.get(name) ?? '')));
+	refuseNewDotSegments(url, expanded);
+	return expanded;
+}
+
+const DOT_SEGMENT = /^(\.|%2e){1,2}$/i;
+
+/** The "/"-separated parts of a URL before its query or fragment. */
+function pathParts(url: string): string[] {
+	const end = url.search(/[?#]/);
+	return (end === -1 ? url : url.slice(0, end)).split('/');
+}
+
+/**
+ * URL parsers drop "." and ".." path segments (WHATWG also "%2e"), so a value that makes a whole segment one of
+ * them (`/api/contacts/__id__/notes` with id "..") would change the path; no encoding prevents it. Values are
+ * encoded, so they add no "/", "?" or "#": the template and the result have the same parts, compared one by one.
+ */
+function refuseNewDotSegments(template: string, expanded: string): void {
+	const before = pathParts(template);
+	const after = pathParts(expanded);
+	after.forEach((part, i) => {
+		if (!DOT_SEGMENT.test(part) || DOT_SEGMENT.test(before[i] ?? '')) return;
+		const names = placeholderNames(before[i] ?? '');
+		throw new PlaceholderError(
+			`The value of ${names.map((n) => `__${n}__`).join(' + ')} is "${decodeURIComponent(part)}", a whole URL path segment that would change the path; nothing was sent`,
+			names,
+		);
+	});
 }
