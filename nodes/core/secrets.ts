@@ -18,28 +18,53 @@ export function secretsEqual(received: unknown, expected: unknown): boolean {
 
 export const MASK = '***';
 
-/** Replaces every occurrence of any non-empty secret (and its URL-encoded form) inside a string. */
-export function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
-	let out = text;
+/**
+ * Every spelling in which a secret can show up in a body, URL, header or echoed response: as is, JSON-escaped, and
+ * percent-encoded the ways senders do it (encodeURIComponent; PHP's urlencode, Python's quote_plus and
+ * URLSearchParams, which also escape !'()* and ~; spaces as %20 or +; upper- or lower-case hex digits).
+ * Secrets shorter than 3 characters are not masked (they would mask everything).
+ */
+export function secretForms(secrets: ReadonlyArray<string | undefined>): string[] {
+	const forms = new Set<string>();
+	const hex = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
 	for (const secret of secrets) {
 		if (!secret || secret.length < 3) continue;
-		for (const form of new Set([secret, encodeURIComponent(secret), encodeFormComponent(secret)])) {
-			out = out.split(form).join(MASK);
+		forms.add(secret);
+		forms.add(JSON.stringify(secret).slice(1, -1));
+		const encoded = encodeURIComponent(toWellFormed(secret));
+		for (const strict of [encoded, encoded.replace(/[!'()*]/g, hex), encoded.replace(/[!'()*~]/g, hex)]) {
+			for (const spaced of [strict, strict.replace(/%20/g, '+')]) {
+				forms.add(spaced);
+				forms.add(spaced.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()));
+			}
 		}
 	}
+	// Longest first, so a longer spelling is masked whole before a shorter one inside it.
+	return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every occurrence of any of `forms` (from secretForms) inside a string. */
+function maskForms(text: string, forms: ReadonlyArray<string>): string {
+	let out = text;
+	for (const form of forms) if (out.includes(form)) out = out.split(form).join(MASK);
 	return out;
+}
+
+/** Replaces every occurrence of any non-empty secret, in any of its spellings (see secretForms), inside a string. */
+export function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
+	return maskForms(text, secretForms(secrets));
 }
 
 /** Deeply redacts every string inside a JSON-like value. Returns a new value; the input is not changed. */
 export function redactDeep<T>(value: T, secrets: ReadonlyArray<string | undefined>): T {
-	const active = secrets.filter((s): s is string => !!s && s.length >= 3);
-	if (active.length === 0) return value;
+	const forms = secretForms(secrets);
+	if (forms.length === 0) return value;
 	const walk = (v: unknown): unknown => {
-		if (typeof v === 'string') return redact(v, active);
+		if (typeof v === 'string') return maskForms(v, forms);
 		if (Array.isArray(v)) return v.map(walk);
 		if (v && typeof v === 'object') {
 			const out: Record<string, unknown> = {};
-			for (const [k, inner] of Object.entries(v as Record<string, unknown>)) out[redact(k, active)] = walk(inner);
+			for (const [k, inner] of Object.entries(v as Record<string, unknown>)) out[maskForms(k, forms)] = walk(inner);
 			return out;
 		}
 		return v;

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { secretsEqual, redact, redactDeep, MASK } from '../../nodes/core/secrets';
+import { secretsEqual, secretForms, redact, redactDeep, MASK } from '../../nodes/core/secrets';
 
 describe('secrets', () => {
 	it('compares equal secrets as equal and anything else as different', () => {
@@ -26,5 +26,25 @@ describe('secrets', () => {
 		const out = redactDeep(input, ['topsecret', undefined, '']);
 		assert.deepEqual(out, { url: `https://x/?key=${MASK}`, nested: [{ v: MASK }], n: 1 });
 		assert.equal(input.nested[0].v, 'topsecret');
+	});
+});
+
+describe('secretForms', () => {
+	it('masks the spellings other senders use: PHP/URLSearchParams (!\'()*~), lower-case hex, %20 or +, JSON-escaped', () => {
+		const secret = 'p w!(x)~"ü';
+		const spellings = [
+			'p%20w!(x)~%22%C3%BC',
+			'p+w%21%28x%29%7E%22%C3%BC',
+			'p%20w%21%28x%29~%22%c3%bc',
+			new URLSearchParams({ k: secret }).toString().slice(2),
+			JSON.stringify(secret).slice(1, -1),
+		];
+		for (const s of spellings) assert.equal(redact(`a=${s}&b=1`, [secret]), 'a=***&b=1', s);
+		assert.ok(secretForms([secret]).every((f, i, all) => i === 0 || all[i - 1].length >= f.length), 'longest first');
+	});
+
+	it('never throws on a lone surrogate and ignores secrets shorter than 3 characters', () => {
+		assert.doesNotThrow(() => secretForms(['ab\uD800cd']));
+		assert.deepEqual(secretForms(['ab', '', undefined]), []);
 	});
 });

@@ -103,30 +103,6 @@ function safeHeaders(
 	return redactDeep(out, secrets);
 }
 
-/**
- * Spellings of a secret in a raw body beyond those redact() covers (plain, encodeURIComponent, form with '+'):
- * JSON-escaped, and percent-encoded the way PHP's urlencode, Python's quote_plus and URLSearchParams do it —
- * they also escape !'()* (and PHP ~) — with upper- or lower-case hex digits.
- */
-function rawBodySpellings(secret: string): string[] {
-	const forms = new Set<string>([JSON.stringify(secret).slice(1, -1)]);
-	let encoded: string;
-	try {
-		encoded = encodeURIComponent(secret);
-	} catch {
-		return [...forms]; // a lone surrogate cannot be percent-encoded, so it cannot arrive that way either
-	}
-	const hex = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
-	for (const strict of [encoded.replace(/[!'()*~]/g, hex), encoded.replace(/[!'()*]/g, hex), encoded]) {
-		for (const spaced of [strict, strict.replace(/%20/g, '+')]) {
-			forms.add(spaced);
-			forms.add(spaced.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()));
-		}
-	}
-	forms.delete(secret);
-	return [...forms];
-}
-
 export function handleInboundRequest(request: IncomingRequest, config: TriggerConfig, deps: HandleDeps = {}): Outcome {
 	const secrets = secretSpellings(deps.credential);
 	try {
@@ -197,9 +173,7 @@ export function handleInboundRequest(request: IncomingRequest, config: TriggerCo
 			item.request.headers = safeHeaders(request.headers ?? {}, apiKeyHeader, secrets);
 		}
 		if (config.includeRawBody && request.rawBody !== undefined) {
-			// also the JSON-escaped spelling of each secret (JSON bodies) and the form encodings other senders use
-			const forms = [...secrets, ...secrets.flatMap(rawBodySpellings)];
-			item.rawBody = redact(request.rawBody.toString('utf8'), forms);
+			item.rawBody = redact(request.rawBody.toString('utf8'), secrets);
 		}
 		return { ...answer('accepted'), item };
 	} catch (error) {
