@@ -3,7 +3,7 @@
  * HTTP Basic, or a Standard Webhooks signature over the raw body. Secrets are compared in constant time and
  * never appear in a reason. An incomplete credential always rejects. No n8n imports.
  */
-import { secretsEqual } from '../secrets';
+import { credentialSecretValues, secretsEqual } from '../secrets';
 import { signingKey, verifySignature } from '../signature';
 import type { AuthenticationMode, Params, Rejection } from './types';
 import { headerValue, reject } from './types';
@@ -147,20 +147,7 @@ export function credentialSecrets(credential: InboundCredential | undefined): st
 	return [credential.apiKey, credential.password, credential.signingSecret].filter(nonEmpty);
 }
 
-/**
- * The credential's secrets plus the spellings that reveal them just as well: the Basic token
- * (base64 of "username:password") and the key part of a `whsec_` signing secret. Used for masking.
- */
+/** Everything to mask for this credential: its secrets and the spellings that reveal them (see credentialSecretValues). */
 export function secretSpellings(credential: InboundCredential | undefined): string[] {
-	const out = credentialSecrets(credential);
-	if (!credential) return out;
-	const { username, password, signingSecret } = credential;
-	if (nonEmpty(password) && typeof username === 'string') {
-		out.push(Buffer.from(`${username}:${password}`, 'utf8').toString('base64'));
-	}
-	if (nonEmpty(signingSecret) && signingSecret.trim().startsWith('whsec_')) {
-		const key = signingSecret.trim().slice('whsec_'.length);
-		if (key !== '') out.push(key);
-	}
-	return out;
+	return credentialSecretValues(credential);
 }

@@ -4,6 +4,7 @@
  * HTTP Basic, or a Standard Webhooks signature over the exact bytes sent. No n8n imports.
  */
 import { createHash } from 'crypto';
+import { credentialSecretValues } from '../secrets';
 import { signingKey, signPayload } from '../signature';
 import type { EncodedRequest } from './encoding';
 import { appendQuery } from './encoding';
@@ -24,20 +25,7 @@ export class AuthConfigError extends Error {}
 
 /** The secrets of a credential that must never appear in output, preview or error messages. */
 export function credentialSecrets(cred: OutboundCredential | undefined): string[] {
-	if (!cred) return [];
-	const out: string[] = [];
-	for (const s of [cred.apiKey, cred.password, cred.signingSecret]) {
-		if (typeof s === 'string' && s.length > 0) {
-			out.push(s);
-			if (s.trim() !== s && s.trim().length > 0) out.push(s.trim());
-		}
-	}
-	if (cred.password && cred.username !== undefined) {
-		const token = Buffer.from(`${cred.username ?? ''}:${cred.password}`, 'utf8').toString('base64');
-		out.push(token);
-	}
-	if (cred.signingSecret?.trim().startsWith('whsec_')) out.push(cred.signingSecret.trim().slice('whsec_'.length));
-	return out;
+	return credentialSecretValues(cred);
 }
 
 /**
