@@ -48,12 +48,21 @@ export function credentialSecretValues(cred: SecretFields | undefined): string[]
 }
 
 /**
+ * secretForms per secrets list: the trigger masks the reason, headers and raw body of a request with one list, the
+ * action node every output item of a run with one list, so the spellings are derived once per list, not per string.
+ * Keyed by the list itself: lists of secrets are built once and never changed afterwards.
+ */
+const formsCache = new WeakMap<ReadonlyArray<string | undefined>, readonly string[]>();
+
+/**
  * Every spelling in which a secret can show up in a body, URL, header or echoed response: as is, JSON-escaped, and
  * percent-encoded the ways senders do it (encodeURIComponent; PHP's urlencode, Python's quote_plus and
  * URLSearchParams, which also escape !'()* and ~; spaces as %20 or +; upper- or lower-case hex digits).
  * Secrets shorter than 3 characters are not masked (they would mask everything).
  */
-export function secretForms(secrets: ReadonlyArray<string | undefined>): string[] {
+export function secretForms(secrets: ReadonlyArray<string | undefined>): readonly string[] {
+	const known = formsCache.get(secrets);
+	if (known) return known;
 	const forms = new Set<string>();
 	const hex = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
 	for (const secret of secrets) {
@@ -69,8 +78,11 @@ export function secretForms(secrets: ReadonlyArray<string | undefined>): string[
 		}
 	}
 	// Longest first, so a longer spelling is masked whole before a shorter one inside it.
-	return [...forms].sort((a, b) => b.length - a.length);
+	const sorted = [...forms].sort((a, b) => b.length - a.length);
+	formsCache.set(secrets, sorted);
+	return sorted;
 }
+
 
 /** Replaces every occurrence of any of `forms` (from secretForms) inside a string. */
 function maskForms(text: string, forms: ReadonlyArray<string>): string {
