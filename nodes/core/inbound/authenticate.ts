@@ -3,7 +3,7 @@
  * HTTP Basic, or a Standard Webhooks signature over the raw body. Secrets are compared in constant time and
  * never appear in a reason. An incomplete credential always rejects. No n8n imports.
  */
-import { credentialSecretValues, secretsEqual } from '../secrets';
+import { secretsEqual } from '../secrets';
 import { signingKey, verifySignature } from '../signature';
 import type { AuthenticationMode, Params, Rejection } from './types';
 import { headerValue, reject } from './types';
@@ -145,9 +145,4 @@ export function authenticate(
 export function credentialSecrets(credential: InboundCredential | undefined): string[] {
 	if (!credential) return [];
 	return [credential.apiKey, credential.password, credential.signingSecret].filter(nonEmpty);
-}
-
-/** Everything to mask for this credential: its secrets and the spellings that reveal them (see credentialSecretValues). */
-export function secretSpellings(credential: InboundCredential | undefined): string[] {
-	return credentialSecretValues(credential);
 }

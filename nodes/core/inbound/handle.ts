@@ -3,8 +3,8 @@
  * classify → normalize → 422 check → test event → duplicate → accept. The node only reads its parameters,
  * calls this, writes the answer and hands the item to n8n. Never throws. No n8n imports.
  */
-import { redact, redactDeep } from '../secrets';
-import { authenticate, secretSpellings, type InboundCredential } from './authenticate';
+import { credentialSecretValues, redact, redactDeep } from '../secrets';
+import { authenticate, type InboundCredential } from './authenticate';
 import { classifyEvent, DEFAULT_EVENT_PARAMETER, isTestEvent } from './classify';
 import type { DedupeStore } from './dedupe';
 import { computeEventId, stripSecrets } from './event-id';
@@ -104,7 +104,7 @@ function safeHeaders(
 }
 
 export function handleInboundRequest(request: IncomingRequest, config: TriggerConfig, deps: HandleDeps = {}): Outcome {
-	const secrets = secretSpellings(deps.credential);
+	const secrets = credentialSecretValues(deps.credential);
 	try {
 		const nowMs = deps.nowMs ?? Date.now();
 		const parsed = parseRequest(request);
