@@ -218,7 +218,8 @@ async function acquireLock(lockFile) {
 /**
  * Makes sure n8n `version` is installed and complete in the cache; installs it on first use.
  * Runs under the Node `engines.node` names (installed from the npm registry first when needed).
- * @returns {Promise<{ version: string, dir: string, bin: string, node: string, installed: boolean, seconds: number }>}
+ * @returns {Promise<{ version: string, dir: string, bin: string, node: string, nodeVersion: string, installed: boolean,
+ *   seconds: number }>}
  */
 export async function ensureN8n(version = DEFAULT_N8N_VERSION) {
 	const spec = specFor(version);
@@ -226,7 +227,7 @@ export async function ensureN8n(version = DEFAULT_N8N_VERSION) {
 	const bin = n8nBin(version);
 	const nodeVersion = requiredNode(version);
 	const node = nodeVersion ? await ensureNode(nodeVersion) : process.execPath;
-	const ready = { version, dir, bin, node, installed: false, seconds: 0 };
+	const ready = { version, dir, bin, node, nodeVersion: nodeVersion ?? process.versions.node, installed: false, seconds: 0 };
 	const marker = readMarker(dir);
 	if (marker && marker.fingerprint === spec.fingerprint && fs.existsSync(bin)) return ready;
 	fs.mkdirSync(cacheRoot(), { recursive: true });
@@ -312,7 +313,7 @@ async function install(version, spec, dir, bin, node, nodeVersion) {
 	const seconds = Math.round((Date.now() - started) / 1000);
 	writeMarker(dir, version, spec.fingerprint, node, { installSeconds: seconds });
 	log(`n8n ${version} installed in ${seconds}s (${dirSizeMb(dir)} MB); log: ${installLogPaths(version).after}`);
-	return { version, dir, bin, node, installed: true, seconds };
+	return { version, dir, bin, node, nodeVersion: nodeVersion ?? process.versions.node, installed: true, seconds };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

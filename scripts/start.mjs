@@ -7,7 +7,8 @@
 //   N8N_PORT                  editor/REST/webhook port              (default 5690; n8n's own default 5678 stays free)
 //   N8N_RUNNERS_BROKER_PORT   n8n's task-runner broker port         (default N8N_PORT + 1; n8n's default 5679 stays free)
 //   N8N_USER_FOLDER           n8n's data folder (.n8n/ inside it)   (default <repo>/.n8n-local, git-ignored)
-//   KLICKTIPP_N8N_VERSION     n8n version, a folder under n8n/      (default 2.4.8)
+//   N8N_VERSION               n8n version, a folder under n8n/      (default: the newest, 2.41.1, on Node 24 installed
+//                             (or KLICKTIPP_N8N_VERSION)            from npm into the cache; 2.4.8 runs on the Node 20 you have)
 //   KLICKTIPP_N8N_CACHE       where n8n runtimes are installed      (default ~/.cache/n8n-nodes-klicktipp-outbound)
 //   KLICKTIPP_OWNER_EMAIL, KLICKTIPP_OWNER_PASSWORD   the local owner created on first start
 //   KLICKTIPP_SKIP_BUILD=1    do not run `npm run build` first
@@ -25,7 +26,7 @@ const PACKAGE_NAME = 'n8n-nodes-klicktipp-outbound';
 const TRIGGER_TYPES = new Set([`${PACKAGE_NAME}.klickTippOutboundTrigger`]);
 const WEBHOOK_NODE_TYPES = new Set(['n8n-nodes-base.webhook', 'n8n-nodes-base.formTrigger']);
 
-const version = process.env.KLICKTIPP_N8N_VERSION || DEFAULT_N8N_VERSION;
+const version = process.env.KLICKTIPP_N8N_VERSION || process.env.N8N_VERSION || DEFAULT_N8N_VERSION;
 const port = Number(process.env.N8N_PORT || 5690);
 const brokerPort = Number(process.env.N8N_RUNNERS_BROKER_PORT || port + 1);
 const userFolder = path.resolve(process.env.N8N_USER_FOLDER || path.join(ROOT, '.n8n-local'));
@@ -204,8 +205,9 @@ async function main() {
 		...(version.startsWith('1.') && !process.env.N8N_EXPRESSION_ENGINE ? { N8N_EXPRESSION_ENGINE: 'legacy' } : {}),
 	};
 	delete env.NODE_OPTIONS;
-	say(`starting n8n ${version} on ${baseUrl} (data: ${path.join(userFolder, '.n8n')}, SQLite)`);
-	const child = spawn(process.execPath, [runtime.bin, 'start'], { cwd: userFolder, env, stdio: 'inherit' });
+	delete env.N8N_VERSION;
+	say(`starting n8n ${version} (Node ${runtime.nodeVersion}) on ${baseUrl} (data: ${path.join(userFolder, '.n8n')}, SQLite)`);
+	const child = spawn(runtime.node, [runtime.bin, 'start'], { cwd: userFolder, env, stdio: 'inherit' });
 	for (const sig of ['SIGINT', 'SIGTERM']) {
 		process.on(sig, () => {
 			if (child.exitCode === null) child.kill(sig);

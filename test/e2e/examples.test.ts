@@ -1,5 +1,5 @@
 /**
- * The example workflows in examples/ run as shipped in a real n8n (2.4.8): only the placeholder hosts
+ * The example workflows in examples/ run as shipped in a real n8n (each of E2E_VERSIONS: 2.41.1 on Node 24, 2.4.8 on Node 20): only the placeholder hosts
  * (crm.example.com, shop.example.com) are pointed at a local receiver (which needs allowPrivateTargets), and the
  * trigger gets a real API-key credential. KlickTipp → CRM delivers the mapped contact; a deletion request reaches
  * every system and leaves one audit record per system, including the one whose delivery failed.
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { hasNode, nodeOutput, nodeRan, OUTBOUND_TYPE, ROOT, startSingle, TRIGGER_TYPE, type SingleInstance, type WorkflowDefinition, type WorkflowNode } from './harness';
+import { hasNode, nodeOutput, nodeRan, OUTBOUND_TYPE, ROOT, startSingle, TRIGGER_TYPE, type SingleInstance, type WorkflowDefinition, type WorkflowNode, E2E_VERSIONS } from './harness';
 import { contactParams, CREDENTIAL_TYPE, credentialData, postForm, SECRETS } from './klicktipp';
 import { always, Receiver } from './receiver';
 
@@ -29,7 +29,7 @@ function loadExample(file: string, receiverUrl: string, credential: { id: string
 	return { ...wf, name: `${wf.name} (e2e)`, nodes };
 }
 
-describe('examples/ in real n8n', { skip }, () => {
+for (const version of E2E_VERSIONS) describe(`examples/ in real n8n (n8n ${version})`, { skip }, () => {
 	let n8n: SingleInstance;
 	const receiver = new Receiver();
 	const wf: Record<string, string> = {};
@@ -37,7 +37,7 @@ describe('examples/ in real n8n', { skip }, () => {
 	before(async () => {
 		await receiver.start();
 		receiver.on('/shop/gdpr/erase', always(503));
-		n8n = await startSingle({ label: 'examples' });
+		n8n = await startSingle({ version, label: `examples-${version}` });
 		const credential = await n8n.api.createCredential('KlickTipp key', CREDENTIAL_TYPE, credentialData('apiKey'));
 		wf.crm = await n8n.api.createAndActivate(loadExample('klicktipp-to-crm.json', receiver.url, credential));
 		wf.deletion = await n8n.api.createAndActivate(loadExample('klicktipp-deletion-requests.json', receiver.url, credential));

@@ -1,13 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { builtNodeTypes, nodeOutput, OUTBOUND_TYPE, startSingle, TRIGGER_TYPE, type SingleInstance } from './harness';
+import { builtNodeTypes, nodeOutput, OUTBOUND_TYPE, startSingle, TRIGGER_TYPE, type SingleInstance, E2E_VERSIONS } from './harness';
 
 // The harness itself, proven with n8n's own Webhook node: create → activate → registered → request → execution read back.
-describe('e2e harness (n8n built-in Webhook node)', () => {
+for (const version of E2E_VERSIONS) describe(`e2e harness (n8n built-in Webhook node) (n8n ${version})`, () => {
 	let n8n: SingleInstance;
 	before(async () => {
-		n8n = await startSingle({ label: 'harness' });
+		n8n = await startSingle({ version, label: `harness-${version}` });
 	});
 	after(async () => {
 		await n8n?.stop();

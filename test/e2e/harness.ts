@@ -24,7 +24,29 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const PACKAGE_NAME = 'n8n-nodes-klicktipp-outbound';
 export const TRIGGER_TYPE = `${PACKAGE_NAME}.klickTippOutboundTrigger`;
 export const OUTBOUND_TYPE = `${PACKAGE_NAME}.klickTippOutbound`;
-export const DEFAULT_VERSION = process.env.KLICKTIPP_N8N_VERSION || '2.4.8';
+/** The runtimes pinned under n8n/ (folders with a package.json), oldest first. */
+export function pinnedVersions(): string[] {
+	const num = (v: string) => v.split('.').map(Number);
+	return fs
+		.readdirSync(path.join(ROOT, 'n8n'))
+		.filter((v) => /^\d+\.\d+\.\d+$/.test(v) && fs.existsSync(path.join(ROOT, 'n8n', v, 'package.json')))
+		.sort((a, b) => {
+			const [x, y] = [num(a), num(b)];
+			return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+		});
+}
+
+/** The newest pinned n8n (what `npm start` opens), unless KLICKTIPP_N8N_VERSION names another. */
+export const DEFAULT_VERSION = process.env.KLICKTIPP_N8N_VERSION || pinnedVersions().at(-1)!;
+
+/**
+ * The n8n versions the core scenarios (trigger, outbound, examples, harness) run on, each file once per version:
+ * the newest 2.x (Node 24) and the last 2.x on Node 20. KLICKTIPP_E2E_VERSIONS=2.4.8 (comma-separated) narrows it.
+ */
+export const E2E_VERSIONS: string[] = (process.env.KLICKTIPP_E2E_VERSIONS || '2.41.1,2.4.8')
+	.split(',')
+	.map((v) => v.trim())
+	.filter(Boolean);
 
 export function cacheRoot(): string {
 	return process.env.KLICKTIPP_N8N_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-klicktipp-outbound');
@@ -38,6 +60,22 @@ export function n8nBin(version: string = DEFAULT_VERSION): string {
 		throw new Error(`n8n ${version} is not installed; run: node scripts/ensure-n8n.mjs ${version}`);
 	}
 	return bin;
+}
+
+/**
+ * The Node binary a runtime was installed and verified with (scripts/ensure-n8n.mjs records it; n8n 2.41.x: the
+ * Node 24 from the npm registry in the cache folder). Runtimes recorded without one run on this process's Node.
+ */
+export function nodeBinFor(version: string = DEFAULT_VERSION): string {
+	n8nBin(version);
+	const marker = JSON.parse(
+		fs.readFileSync(path.join(cacheRoot(), `n8n-${version}`, '.klicktipp-install-complete.json'), 'utf8'),
+	) as { nodeBin?: string };
+	if (!marker.nodeBin) return process.execPath;
+	if (!fs.existsSync(marker.nodeBin)) {
+		throw new Error(`the Node for n8n ${version} (${marker.nodeBin}) is gone; run: node scripts/ensure-n8n.mjs ${version}`);
+	}
+	return marker.nodeBin;
 }
 
 export function isInstalled(version: string): boolean {
@@ -243,6 +281,7 @@ export function versionEnv(version: string): Record<string, string> {
 export async function spawnN8n(opts: SpawnOptions): Promise<N8nProcess> {
 	const version = opts.version ?? DEFAULT_VERSION;
 	const bin = n8nBin(version);
+	const node = nodeBinFor(version);
 	const command = opts.command ?? 'start';
 	const label = opts.label ?? `n8n-${command}`;
 	const port = opts.port ?? (await freePort());
@@ -257,7 +296,7 @@ export async function spawnN8n(opts: SpawnOptions): Promise<N8nProcess> {
 	});
 	const logFile = path.join(opts.userFolder, `${label}.log`);
 	const out = fs.openSync(logFile, 'a');
-	const child = spawn(process.execPath, [bin, command, ...(opts.args ?? [])], {
+	const child = spawn(node, [bin, command, ...(opts.args ?? [])], {
 		cwd: opts.userFolder,
 		env,
 		stdio: ['ignore', out, out],

@@ -1,5 +1,5 @@
 /**
- * Trigger → KlickTipp Outbound → a local receiver, in a real n8n (2.4.8): the receiver gets exactly the mapped
+ * Trigger → KlickTipp Outbound → a local receiver, in a real n8n (each of E2E_VERSIONS: 2.41.1 on Node 24, 2.4.8 on Node 20): the receiver gets exactly the mapped
  * fields, static values, placeholders and auth/signature; retries show as attempts; a receiver that always fails
  * leaves the item on the error output; a deletion request produces its audit record; once-per-contact holds
  * across executions.
@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
 
-import { hasNode, nodeItems, nodeOutput, nodeRan, startSingle, type SingleInstance } from './harness';
+import { hasNode, nodeItems, nodeOutput, nodeRan, startSingle, type SingleInstance, E2E_VERSIONS } from './harness';
 import { connect, contactParams, CREDENTIAL_TYPE, credentialData, outboundNode, postForm, SECRETS, triggerNode } from './klicktipp';
 import { always, failTimes, Receiver } from './receiver';
 
@@ -34,7 +34,7 @@ const mapping = {
 	staticValues: { value: [{ name: 'list', value: 'newsletter' }, { name: 'source', value: 'klicktipp' }] },
 };
 
-describe('trigger → KlickTipp Outbound → receiver in real n8n', { skip }, () => {
+for (const version of E2E_VERSIONS) describe(`trigger → KlickTipp Outbound → receiver in real n8n (n8n ${version})`, { skip }, () => {
 	let n8n: SingleInstance;
 	const receiver = new Receiver();
 	const wf: Record<string, string> = {};
@@ -42,7 +42,7 @@ describe('trigger → KlickTipp Outbound → receiver in real n8n', { skip }, ()
 	before(async () => {
 		await receiver.start();
 		receiver.on('/flaky', failTimes(2, 503)).on('/down', always(500));
-		n8n = await startSingle({ label: 'outbound' });
+		n8n = await startSingle({ version, label: `outbound-${version}` });
 		const signing = await n8n.api.createCredential('KT signing', CREDENTIAL_TYPE, credentialData('signature'));
 		const wpKey = await n8n.api.createCredential('WP access key', CREDENTIAL_TYPE, {
 			apiKey: SECRETS.apiKey,

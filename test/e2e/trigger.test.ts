@@ -1,12 +1,12 @@
 /**
- * KlickTipp Outbound Trigger in a real n8n (2.4.8, SQLite): every authentication mode with form POST, JSON POST and
+ * KlickTipp Outbound Trigger in a real n8n (each of E2E_VERSIONS: 2.41.1 on Node 24, 2.4.8 on Node 20; SQLite): every authentication mode with form POST, JSON POST and
  * GET; rejected requests get their 4xx and start no execution; eventType auto; the test contact; duplicates.
  * Executions are read back from n8n's public API.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { hasNode, nodeOutput, startSingle, type Execution, type SingleInstance } from './harness';
+import { hasNode, nodeOutput, startSingle, type Execution, type SingleInstance, E2E_VERSIONS } from './harness';
 import {
 	basicAuth,
 	contactParams,
@@ -63,12 +63,12 @@ function assertNoSecrets(execs: Execution[]) {
 	}
 }
 
-describe('KlickTipp Outbound Trigger in real n8n', { skip }, () => {
+for (const version of E2E_VERSIONS) describe(`KlickTipp Outbound Trigger in real n8n (n8n ${version})`, { skip }, () => {
 	let n8n: SingleInstance;
 	const wf: Record<string, string> = {};
 
 	before(async () => {
-		n8n = await startSingle({ label: 'trigger' });
+		n8n = await startSingle({ version, label: `trigger-${version}` });
 		const creds = {
 			apiKey: await n8n.api.createCredential('KT api key', CREDENTIAL_TYPE, credentialData('apiKey')),
 			basicAuth: await n8n.api.createCredential('KT basic', CREDENTIAL_TYPE, credentialData('basicAuth')),
