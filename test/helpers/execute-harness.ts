@@ -6,6 +6,7 @@
  * (`handleNodeErrorOutput`) are n8n's own. Only the credential store is a stand-in (it returns decrypted data
  * the test supplies), as n8n's CLI would after decrypting from its database.
  */
+import './n8n-user-folder'; // first: n8n-core must not write ~/.n8n/config
 import { Container } from '@n8n/di';
 import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
 import { SSHClientsManager } from 'n8n-core/dist/execution-engine/ssh-clients-manager';

@@ -12,6 +12,7 @@
  * - the node's answer (or, if it leaves the response open, n8n's onReceived answer) goes back over real HTTP.
  * Multipart is parsed with Node's own WHATWG FormData parser (undici), independent of the code under test.
  */
+import './n8n-user-folder'; // first: n8n-core must not write ~/.n8n/config
 import express from 'express';
 import type { Server } from 'http';
 import type { AddressInfo } from 'net';
