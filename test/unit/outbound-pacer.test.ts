@@ -78,6 +78,7 @@ describe('outbound pacer: pause', () => {
 		assert.ok(host.pauseUntil <= clock.now(), 'no pause without a Retry-After');
 		host.release(c.ticket!, { kind: 'throttled', pauseMs: 3_600_000 });
 		assert.equal(host.pauseUntil, clock.now() + 2000);
+		assert.equal(clock.pendingTimers, 0, 'no timer while nobody waits');
 	});
 
 	it('Retry-After as seconds and as an HTTP date both become the pause', () => {
@@ -100,7 +101,7 @@ describe('outbound pacer: AIMD window', () => {
 		assert.equal(host.limit, 8);
 		const burst = Array.from({ length: 8 }, () => take(host));
 		await clock.settle();
-		assert.equal(host.active, 8);
+		assert.ok(burst.every((b) => b.ticket), 'all 8 start at once');
 		const ninth = take(host);
 		await clock.settle();
 		assert.equal(ninth.ticket, undefined, 'the window bounds requests in flight');

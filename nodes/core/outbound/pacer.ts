@@ -59,10 +59,6 @@ export class HostPacer {
 		return Math.max(1, Math.floor(this.windowSize));
 	}
 
-	get active(): number {
-		return this.inFlight;
-	}
-
 	/** Epoch ms until which the host is paused (0 or a past time when not paused). */
 	get pauseUntil(): number {
 		return this.pausedUntil;
@@ -98,7 +94,8 @@ export class HostPacer {
 	private pump(): void {
 		const now = this.clock.now();
 		if (now < this.pausedUntil) {
-			this.wake(this.pausedUntil);
+			// No timer without a waiter: a pause after the last request must not keep the process busy.
+			if (this.waiting.length > 0) this.wake(this.pausedUntil);
 			return;
 		}
 		while (this.waiting.length > 0 && this.inFlight < this.limit) {
