@@ -2,8 +2,9 @@
  * `npm run bench`: side-by-side numbers on the real n8n from the e2e harness (issue 5). Prints a markdown table
  * and writes it with the machine, the n8n version and notes to BENCHMARKS.md. Not part of the test pass/fail.
  *
- * Knobs (environment): BENCH_ONLY=micro,trigger,outbound  BENCH_QUICK=1 (short smoke run, BENCHMARKS.md untouched)
- * BENCH_CONNECTIONS (10) BENCH_DURATION (10 s) BENCH_ROUNDS (3) BENCH_ITEMS (10000) BENCH_OUT (BENCHMARKS.md).
+ * Knobs (environment): BENCH_ONLY=micro,trigger,outbound,ratelimit  BENCH_QUICK=1 (short smoke run, BENCHMARKS.md
+ * untouched) BENCH_CONNECTIONS (10) BENCH_DURATION (10 s) BENCH_ROUNDS (3) BENCH_ITEMS (10000) BENCH_RATE_ITEMS (5000)
+ * BENCH_RATE (200 requests/s) BENCH_OUT (BENCHMARKS.md).
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,10 +14,11 @@ import path from 'node:path';
 import { DEFAULT_VERSION, hasNode, ROOT, startSingle, type SingleInstance } from '../test/e2e/harness';
 import { runMicro, type MicroResult } from './micro';
 import { runOutbound, type OutboundRun } from './outbound';
+import { runRateLimit, type RateRun } from './ratelimit';
 import { runTrigger, type TriggerResult } from './trigger';
 
 const quick = process.env.BENCH_QUICK === '1';
-const only = new Set((process.env.BENCH_ONLY || 'micro,trigger,outbound').split(',').map((s) => s.trim()));
+const only = new Set((process.env.BENCH_ONLY || 'micro,trigger,outbound,ratelimit').split(',').map((s) => s.trim()));
 const num = (name: string, def: number, quickDef: number) => Number(process.env[name] || (quick ? quickDef : def));
 const cfg = {
 	connections: num('BENCH_CONNECTIONS', 10, 10),
@@ -28,6 +30,8 @@ const cfg = {
 	smallItems: quick ? 200 : 2000,
 	outboundTimeoutMs: 240_000,
 	microMs: quick ? 500 : 2000,
+	rateItems: num('BENCH_RATE_ITEMS', 5000, 500),
+	rate: num('BENCH_RATE', 200, 200),
 };
 
 const log = (s: string) => console.error(s);
@@ -113,6 +117,22 @@ function outboundTable(runs: OutboundRun[]): { md: string; ratio: number; ratioB
 	return { md: rows.join('\n'), ratio, ratioBatching };
 }
 
+function rateTable(runs: RateRun[]): string {
+	const rows = [
+		'| Sender | items | delivered | failed | 429 answers / requests | node time s | × ideal (N / R) |',
+		'|---|---:|---:|---:|---:|---:|---:|',
+	];
+	for (const r of runs) {
+		const ideal = r.items / r.rate;
+		const time = r.nodeMs / 1000;
+		const outcome = r.failure ? ` (did not complete: ${r.failure.replace(/\|/g, '/').slice(0, 120)})` : r.executionStatus !== 'success' ? ` (execution ${r.executionStatus})` : '';
+		rows.push(
+			`| ${r.label}${outcome} | ${fmt(r.items)} | ${fmt(r.delivered)} | ${fmt(r.failed)} | ${fmt(r.throttled)} / ${fmt(r.requests)} | ${fmt(time, 1)} | ${fmt(time / ideal, 2)}× |`,
+		);
+	}
+	return rows.join('\n');
+}
+
 function microTable(m: MicroResult): string {
 	return [
 		'| Core operation | per second |',
@@ -144,7 +164,8 @@ async function main() {
 
 	let trig: TriggerResult | undefined;
 	let outb: OutboundRun[] | undefined;
-	if (only.has('trigger') || only.has('outbound')) {
+	let rate: RateRun[] | undefined;
+	if (only.has('trigger') || only.has('outbound') || only.has('ratelimit')) {
 		if (!hasNode('trigger') || !hasNode('outbound')) throw new Error('dist/ lacks the nodes: run `npm run build` first');
 		const start = async () => {
 			log(`starting n8n ${DEFAULT_VERSION}…`);
@@ -163,6 +184,10 @@ async function main() {
 			// a fresh n8n, so the trigger's thousands of executions do not weigh on memory or the database
 			log(`outbound: ${cfg.items} items per execution`);
 			outb = await runOutbound(start, { items: cfg.items, smallItems: cfg.smallItems, timeoutMs: cfg.outboundTimeoutMs }, log);
+		}
+		if (only.has('ratelimit')) {
+			log(`rate limit: ${cfg.rateItems} items to a receiver allowing ${cfg.rate} requests/s`);
+			rate = await runRateLimit(start, { items: cfg.rateItems, rate: cfg.rate, timeoutMs: cfg.outboundTimeoutMs }, log);
 		}
 	}
 
@@ -239,6 +264,27 @@ async function main() {
 	}
 	if (micro) {
 		sections.push(`### 3. Core micro-benchmarks (one core, no n8n)\n\n${microTable(micro)}`);
+	}
+	if (rate && rate.length > 0) {
+		const r0 = rate[0];
+		sections.push(
+			`### 4. Delivery to a rate-limited receiver\n\nOne execution each: Webhook → Code node (makes ${fmt(r0.items)} items) → ` +
+				`sender → a loopback receiver that allows ${r0.rate} requests/s (token bucket of ${r0.rate}, refilled at ` +
+				`${r0.rate}/s, full at the start), answers every request after 20 ms and answers 429 + \`Retry-After\` ` +
+				`(whole seconds) beyond the rate; a fresh receiver per sender. Delivered = items the receiver accepted (each ` +
+				`at most once); "node time" is the sender's executionTime from n8n's run data; the ideal is N / R = ` +
+				`${fmt(r0.items / r0.rate, 1)} s. Our node runs with "On Error: Continue (using error output)", so failed items ` +
+				`are counted there; the HTTP Request node runs as configured (defaults stop at the first failure).\n\n${rateTable(rate)}`,
+		);
+		const adaptive = rate.find((r) => r.sender === 'adaptive');
+		if (adaptive) {
+			const x = adaptive.nodeMs / 1000 / (adaptive.items / adaptive.rate);
+			const all = adaptive.delivered === adaptive.items && !adaptive.failure;
+			notes.push(
+				`Rate-limit target (100 % delivered, node time ≤ 1.25× the ideal N / R): ${all && x <= 1.25 ? '**met**' : '**missed**'}: ` +
+					`${fmt((adaptive.delivered / adaptive.items) * 100, 1)} % delivered, ${fmt(x, 2)}× the ideal.`,
+			);
+		}
 	}
 
 	const load1 = os.loadavg();

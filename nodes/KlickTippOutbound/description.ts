@@ -238,6 +238,14 @@ export const outboundProperties: INodeProperties[] = [
 		default: {},
 		options: [
 			{
+				displayName: 'Adaptive Pacing',
+				name: 'adaptivePacing',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to pace requests per receiver host: a 429 or 503 with Retry-After pauses all requests to that host, and the number in flight adapts between 1 and Concurrency. Off = fixed concurrency, each item retries on its own.',
+			},
+			{
 				displayName: 'Allow Private Targets',
 				name: 'allowPrivateTargets',
 				type: 'boolean',
@@ -251,7 +259,7 @@ export const outboundProperties: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: 256 },
 				default: DEFAULT_CONCURRENCY,
-				description: 'How many deliveries run at the same time. Output order is kept either way.',
+				description: 'How many deliveries run at the same time (with Adaptive Pacing: at most). Output order is kept either way.',
 			},
 			{
 				displayName: 'Follow Redirects',

@@ -306,7 +306,7 @@ export async function spawnN8n(opts: SpawnOptions): Promise<N8nProcess> {
 	const proc = new N8nProcess(child, label, port, opts.userFolder, logFile);
 	try {
 		await proc.waitReady(opts.readyTimeout ?? 120_000, command === 'start' ? '/healthz/readiness' : '/healthz');
-		if (command === 'start') await proc.waitReady(30_000, '/rest/settings');
+		if (command === 'start') await proc.waitReady(opts.readyTimeout ?? 120_000, '/rest/settings');
 	} catch (e) {
 		await proc.stop(2000);
 		throw e;

@@ -138,3 +138,65 @@ export async function startReceiver(initial?: Script): Promise<Receiver> {
 		},
 	};
 }
+
+export interface TokenBucketOptions {
+	/** Requests per second the receiver accepts (the bucket's refill rate). */
+	rate: number;
+	/** Bucket size: how many requests may arrive at once after a quiet time (default: one second's worth). */
+	burst?: number;
+	/** Latency of every answer, accepted or not (default 20 ms). */
+	latencyMs?: number;
+	/** Retry-After as delta-seconds (default) or as an HTTP date. */
+	retryAfter?: 'seconds' | 'date';
+}
+
+export interface TokenBucketStats {
+	accepted: number;
+	throttled: number;
+	/** Accepted requests per key (see keyOf): more than 1 would be a duplicate delivery. */
+	acceptedByKey: Map<string, number>;
+	/** The highest number of requests the receiver held at once. */
+	maxInFlight: number;
+	/** For every 429: when it was answered and the pause it asked for (ms). */
+	throttles: Array<{ answeredAt: number; pauseMs: number }>;
+}
+
+/**
+ * A rate-limited receiver (HubSpot-style "R requests per second"): a token bucket refilled at `rate` per second;
+ * a request that finds a token gets 200, one that does not gets 429 with a Retry-After for when the next token is
+ * there (rounded up to whole seconds, at least 1). Every answer comes after `latencyMs`. Use as the receiver's script.
+ */
+export function tokenBucket(options: TokenBucketOptions): { script: Script; stats: TokenBucketStats } {
+	const burst = options.burst ?? options.rate;
+	const latencyMs = options.latencyMs ?? 20;
+	let tokens = burst;
+	let last = Date.now();
+	let inFlight = 0;
+	const stats: TokenBucketStats = { accepted: 0, throttled: 0, acceptedByKey: new Map(), maxInFlight: 0, throttles: [] };
+	const later = (fault: Fault | undefined): Fault => {
+		inFlight++;
+		stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+		const done = { delayMs: latencyMs, then: fault };
+		// Count the request out when its answer is due (the receiver's own view of concurrency).
+		setTimeout(() => inFlight--, latencyMs).unref();
+		return done;
+	};
+	const script: Script = (req) => {
+		const now = Date.now();
+		tokens = Math.min(burst, tokens + ((now - last) * options.rate) / 1000);
+		last = now;
+		if (tokens >= 1) {
+			tokens -= 1;
+			stats.accepted++;
+			const key = keyOf(req);
+			stats.acceptedByKey.set(key, (stats.acceptedByKey.get(key) ?? 0) + 1);
+			return later({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' });
+		}
+		stats.throttled++;
+		const waitS = Math.max(1, Math.ceil((1 - tokens) / options.rate));
+		stats.throttles.push({ answeredAt: now + latencyMs, pauseMs: waitS * 1000 });
+		const retryAfter = options.retryAfter === 'date' ? new Date(now + waitS * 1000 + 999).toUTCString() : String(waitS);
+		return later({ status: 429, headers: { 'retry-after': retryAfter }, body: 'rate limit exceeded' });
+	};
+	return { script, stats };
+}

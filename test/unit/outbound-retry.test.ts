@@ -56,3 +56,27 @@ describe('outbound retry policy', () => {
 		assert.deepEqual(decideRetry({ kind: 'response', status: 429, retryAfter: '0' }, 3, policy, () => 1, now), { retry: true, delayMs: 4000 });
 	});
 });
+
+describe('outbound retry with pacing (the host pause)', () => {
+	const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 500, maxRetryAfterMs: 60_000 };
+	const now = 1_000_000;
+	it('a Retry-After is taken as it is, no jitter on top (the pacer spreads the restart)', () => {
+		const throttled = { kind: 'response', status: 429, retryAfter: '1' } as const;
+		// Unpaced, attempt 3 with random 1: jitter 2000 ms beats Retry-After 1 s.
+		assert.deepEqual(decideRetry(throttled, 3, policy, () => 1, now), { retry: true, delayMs: 2000 });
+		assert.deepEqual(decideRetry(throttled, 3, policy, () => 1, now, now + 1000), { retry: true, delayMs: 1000 });
+	});
+	it('no retry starts before the host pause ends, whatever failed', () => {
+		assert.deepEqual(decideRetry({ kind: 'response', status: 500 }, 1, policy, () => 0.5, now, now + 4000), { retry: true, delayMs: 4000 });
+		assert.deepEqual(decideRetry({ kind: 'networkError' }, 1, policy, () => 0.5, now, now + 100), { retry: true, delayMs: 250 });
+		assert.deepEqual(decideRetry({ kind: 'response', status: 500 }, 1, policy, () => 0.5, now, 0), { retry: true, delayMs: 250 }, 'not paused');
+	});
+	it('the pause counts up to maxRetryAfterMs; final answers stay final', () => {
+		assert.deepEqual(decideRetry({ kind: 'response', status: 500 }, 1, { ...policy, maxRetryAfterMs: 3000 }, () => 0, now, now + 3_600_000), {
+			retry: true,
+			delayMs: 3000,
+		});
+		assert.deepEqual(decideRetry({ kind: 'response', status: 404 }, 1, policy, () => 0, now, now + 5000), { retry: false });
+		assert.deepEqual(decideRetry({ kind: 'response', status: 429 }, 5, policy, () => 0, now, now + 5000), { retry: false });
+	});
+});

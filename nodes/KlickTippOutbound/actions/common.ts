@@ -13,6 +13,7 @@ import { buildRequest } from '../../core/outbound/build';
 import { OutboundParameterError } from '../../core/outbound/errors';
 import type { DeliveryDeps, DeliveryOptions, WireRequest, WireResponse } from '../../core/outbound/deliver';
 import type { OutboundFormat, OutboundMethod } from '../../core/outbound/encoding';
+import { Pacers } from '../../core/outbound/pacer';
 import type { OutboundField, StaticValue } from '../../core/outbound/mapping';
 import { DEFAULT_RETRY_POLICY } from '../../core/outbound/retry';
 import { cachingResolver, systemResolver } from '../../core/outbound/resolver';
@@ -225,6 +226,7 @@ export function deliveryDeps(ctx: IExecuteFunctions, setup: OutboundSetup): Deli
 		random: Math.random,
 		now: Date.now,
 		checkTarget: async (url: string) => await checkTarget(url, policy, resolver),
+		pacers: ctx.getNodeParameter('options.adaptivePacing', 0, true) === false ? undefined : new Pacers({ maxConcurrency: setup.options.concurrency, maxPauseMs: setup.options.maxRetryAfterSeconds * 1000 }, { now: Date.now, sleep }),
 	};
 }
 

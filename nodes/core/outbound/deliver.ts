@@ -5,8 +5,10 @@
  * effects (HTTP, waiting, clock, randomness, DNS) is injected, so this is plain, testable logic without n8n.
  */
 import type { AuthorizedRequest } from './auth';
+import type { PaceOutcome, Pacers } from './pacer';
+import { isThrottleStatus } from './pacer';
 import type { RetryPolicy } from './retry';
-import { decideRetry, isSuccessStatus } from './retry';
+import { decideRetry, isSuccessStatus, parseRetryAfter } from './retry';
 import type { TargetVerdict } from './ssrf';
 
 export interface WireRequest {
@@ -30,6 +32,11 @@ export interface DeliveryDeps {
 	random: () => number;
 	now: () => number;
 	checkTarget: (url: string) => Promise<TargetVerdict>;
+	/**
+	 * The execution's pacers (one per host): every send waits for its host's slot and pause. Without pacers each
+	 * request goes out at once and retries on its own clock (fixed concurrency).
+	 */
+	pacers?: Pacers;
 }
 
 export interface DeliveryOptions {
@@ -59,12 +66,23 @@ function headerValue(headers: Record<string, unknown>, name: string): unknown {
 	return key === undefined ? undefined : headers[key];
 }
 
-/** A short, single-line description of a network error (code and message; never request headers). */
-export function describeNetworkError(error: unknown, timeoutMs: number): string {
+function errorParts(error: unknown): { code: string; message: string } {
 	const e = error as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
 	const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : '';
 	const message = typeof e?.message === 'string' ? e.message : String(error);
-	if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message)) {
+	return { code, message };
+}
+
+/** Whether a network error is a timeout (no answer in time). */
+export function isTimeoutError(error: unknown): boolean {
+	const { code, message } = errorParts(error);
+	return code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(message);
+}
+
+/** A short, single-line description of a network error (code and message; never request headers). */
+export function describeNetworkError(error: unknown, timeoutMs: number): string {
+	const { code, message } = errorParts(error);
+	if (isTimeoutError(error)) {
 		return `Timeout: no response within ${timeoutMs} ms`;
 	}
 	const text = message.replace(/\s+/g, ' ').slice(0, 200);
@@ -93,6 +111,15 @@ export function describeStatus(status: number, body: unknown): string {
 	return snippet ? `HTTP ${status}: ${snippet}` : `HTTP ${status}`;
 }
 
+/** What a response means for the host's pacer. */
+export function paceOutcome(response: WireResponse, nowMs: number): PaceOutcome {
+	if (isSuccessStatus(response.statusCode)) return { kind: 'success' };
+	if (isThrottleStatus(response.statusCode)) {
+		return { kind: 'throttled', pauseMs: parseRetryAfter(headerValue(response.headers, 'retry-after'), nowMs) };
+	}
+	return { kind: 'neutral' };
+}
+
 type HopResult =
 	| { kind: 'response'; response: WireResponse; url: string }
 	| { kind: 'networkError'; error: unknown; url: string }
@@ -113,13 +140,18 @@ async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions,
 	for (let hop = 0; ; hop++) {
 		const verdict = await deps.checkTarget(url);
 		if (!verdict.ok) return { kind: 'final', reason: verdict.reason, url };
+		const pacer = deps.pacers?.host(url);
+		const ticket = pacer ? await pacer.acquire() : undefined;
+		// Signed after the wait, so the timestamp is fresh when the request leaves.
 		const sent = options.sign ? options.sign({ method, body, headers }) : headers;
 		let response: WireResponse;
 		try {
 			response = await deps.send({ method, url, headers: sent, body, timeoutMs: options.timeoutMs });
 		} catch (error) {
+			if (pacer && ticket) pacer.release(ticket, { kind: isTimeoutError(error) ? 'timeout' : 'neutral' });
 			return { kind: 'networkError', error, url };
 		}
+		if (pacer && ticket) pacer.release(ticket, paceOutcome(response, deps.now()));
 		const location = headerValue(response.headers, 'location');
 		if (!REDIRECTS.has(response.statusCode) || typeof location !== 'string' || location === '') {
 			return { kind: 'response', response, url };
@@ -173,6 +205,7 @@ export async function deliver(request: AuthorizedRequest, options: DeliveryOptio
 				responseBody: hop.response.body,
 			};
 		}
+		const pausedUntil = deps.pacers?.host(hop.url).pauseUntil;
 		const decision =
 			hop.kind === 'response'
 				? decideRetry(
@@ -181,8 +214,9 @@ export async function deliver(request: AuthorizedRequest, options: DeliveryOptio
 						options.policy,
 						deps.random,
 						deps.now(),
+						pausedUntil,
 					)
-				: decideRetry({ kind: 'networkError' }, attempts, options.policy, deps.random, deps.now());
+				: decideRetry({ kind: 'networkError' }, attempts, options.policy, deps.random, deps.now(), pausedUntil);
 		if (!decision.retry) {
 			if (hop.kind === 'response') {
 				const retryable = attempts >= options.policy.maxAttempts && attempts > 1;

@@ -68,6 +68,10 @@ export type RetryDecision = { retry: true; delayMs: number } | { retry: false };
 /**
  * Decides what happens after attempt `attempt` (1-based). A Retry-After the server sent replaces the jittered
  * delay when it is longer, capped at `maxRetryAfterMs`.
+ *
+ * With pacing (`hostPausedUntilMs` given, the epoch ms until which the target host is paused, 0 if not): no retry
+ * starts before the host's pause ends (capped at `maxRetryAfterMs`), and a Retry-After is taken as it is, without
+ * jitter on top: the host's pacer lets the waiting requests go one window at a time, which spreads them anyway.
  */
 export function decideRetry(
 	outcome: AttemptOutcome,
@@ -75,14 +79,17 @@ export function decideRetry(
 	policy: RetryPolicy,
 	random: () => number,
 	nowMs: number,
+	hostPausedUntilMs?: number,
 ): RetryDecision {
 	if (attempt >= policy.maxAttempts) return { retry: false };
-	if (outcome.kind === 'response') {
-		if (!isRetryableStatus(outcome.status)) return { retry: false };
+	if (outcome.kind === 'response' && !isRetryableStatus(outcome.status)) return { retry: false };
+	const after = outcome.kind === 'response' ? parseRetryAfter(outcome.retryAfter, nowMs) : undefined;
+	const serverDelay = after === undefined ? undefined : Math.min(after, policy.maxRetryAfterMs);
+	if (hostPausedUntilMs === undefined) {
 		const jitter = backoffDelay(attempt, policy, random);
-		const after = parseRetryAfter(outcome.retryAfter, nowMs);
-		if (after === undefined) return { retry: true, delayMs: jitter };
-		return { retry: true, delayMs: Math.max(jitter, Math.min(after, policy.maxRetryAfterMs)) };
+		return { retry: true, delayMs: serverDelay === undefined ? jitter : Math.max(jitter, serverDelay) };
 	}
-	return { retry: true, delayMs: backoffDelay(attempt, policy, random) };
+	const own = serverDelay ?? backoffDelay(attempt, policy, random);
+	const pause = Math.min(Math.max(0, hostPausedUntilMs - nowMs), policy.maxRetryAfterMs);
+	return { retry: true, delayMs: Math.max(own, pause) };
 }

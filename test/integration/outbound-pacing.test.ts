@@ -1,0 +1,88 @@
+/**
+ * Pacing through n8n-core's real execution: the KlickTipp Outbound node sends to a real receiver on 127.0.0.1 that
+ * allows R requests per second (token bucket, 20 ms latency) and answers 429 + Retry-After beyond. With Adaptive
+ * Pacing (the default) a 429 pauses every request to the host until Retry-After; with it off, each item retries
+ * on its own clock while the others keep sending.
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { runOutbound, type RunResult } from '../helpers/execute-harness';
+import { startReceiver, tokenBucket, type Receiver, type TokenBucketStats } from '../helpers/receiver';
+
+const receivers: Receiver[] = [];
+after(async () => {
+	for (const rx of receivers) await rx.close();
+});
+
+async function send(items: number, rate: number, options: Record<string, unknown>, retryAfter: 'seconds' | 'date' = 'seconds') {
+	const bucket = tokenBucket({ rate, latencyMs: 20, retryAfter });
+	const rx = await startReceiver(bucket.script);
+	receivers.push(rx);
+	const ids = Array.from({ length: items }, (_, i) => `p-${i}`);
+	const started = Date.now();
+	const res = await runOutbound({
+		items: ids.map((id, i) => ({ event: 'contactData', id, contact: { id: String(i), email: `c${i}@example.de` } })),
+		parameters: {
+			operation: 'send',
+			outboundName: 'Paced',
+			url: `${rx.url}/hook`,
+			fields: { field: [{ value: '={{ $json.id }}', parameterName: 'id', defaultValue: '' }] },
+			options: { allowPrivateTargets: true, retryDelay: 100, ...options },
+		},
+		onError: 'continueErrorOutput',
+	});
+	return { res, rx, stats: bucket.stats, ids, wallMs: Date.now() - started };
+}
+
+/**
+ * Requests that arrived while the client should have been paused: from 250 ms after a 429 was answered (requests
+ * already on their way may still land; receiver and n8n share one event loop) to 100 ms before its Retry-After ends.
+ */
+function arrivalsDuringPauses(rx: Receiver, stats: TokenBucketStats): number {
+	let inside = 0;
+	for (const t of stats.throttles) {
+		inside += rx.requests.filter((r) => r.at > t.answeredAt + 250 && r.at < t.answeredAt + t.pauseMs - 100).length;
+	}
+	return inside;
+}
+
+function check(run: { res: RunResult; stats: TokenBucketStats; ids: string[] }) {
+	const { res, stats, ids } = run;
+	assert.equal(res.error, undefined, String(res.error?.message));
+	assert.equal(res.main.length + res.errorOutput.length, ids.length, 'every item comes out');
+	res.main.forEach((item, i) => assert.equal((item.pairedItem as { item: number }).item, i, 'output keeps the input order'));
+	return {
+		delivered: res.main.filter((i) => i.json.status === 'delivered').length,
+		failed: res.errorOutput.length,
+		duplicates: [...stats.acceptedByKey.values()].filter((n) => n > 1).length,
+	};
+}
+
+describe('outbound pacing in n8n-core against a rate-limited receiver', () => {
+	it('adaptive (default): every item delivered once, in order, and nothing arrives while the host is paused', async () => {
+		const run = await send(200, 40, {});
+		const { delivered, failed, duplicates } = check(run);
+		assert.equal(delivered, 200);
+		assert.equal(failed, 0);
+		assert.equal(duplicates, 0);
+		assert.ok(run.stats.throttled > 0, 'the receiver did rate-limit');
+		assert.equal(arrivalsDuringPauses(run.rx, run.stats), 0, 'a 429 + Retry-After pauses all requests to the host');
+		console.log(`# pacing adaptive: 200 items at 40/s: ${run.stats.throttled} × 429, ${run.wallMs} ms`);
+	});
+
+	it('Retry-After as an HTTP date pauses the host just the same', async () => {
+		const run = await send(100, 40, {}, 'date');
+		const { delivered } = check(run);
+		assert.equal(delivered, 100);
+		assert.ok(run.stats.throttled > 0);
+		assert.equal(arrivalsDuringPauses(run.rx, run.stats), 0);
+	});
+
+	it('fixed concurrency (Adaptive Pacing off): other items keep arriving while one waits for its Retry-After', async () => {
+		const run = await send(200, 40, { adaptivePacing: false });
+		check(run);
+		assert.ok(arrivalsDuringPauses(run.rx, run.stats) > 0, 'without the pacer the pause is per item only');
+		console.log(`# pacing fixed: 200 items at 40/s: ${run.stats.throttled} × 429, ${run.wallMs} ms`);
+	});
+});
