@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: build this package, install the pinned n8n on first use, install our package into n8n's community
-// nodes folder, start n8n (SQLite), create a local owner if there is none, import examples/*.json, and print the
-// editor URL, the login and each trigger's webhook URLs. Ctrl-C stops n8n.
+// nodes folder, start n8n (SQLite), create a local owner if there is none, and leave a working demo: one local
+// credential per example (generated API key), examples/*.json imported with their credential attached, a
+// "Demo CRM" workflow (a Webhook node in the same n8n) that the CRM example's outbound sends to, all published.
+// Prints the editor URL, the login, the key and one ready-to-paste curl that delivers a KlickTipp-style contact
+// end to end (trigger → outbound → Demo CRM). Ctrl-C stops n8n.
 //
 // Environment (all optional):
 //   N8N_PORT                  editor/REST/webhook port              (default 5690; n8n's own default 5678 stays free)
@@ -14,6 +17,7 @@
 //   KLICKTIPP_SKIP_BUILD=1    do not run `npm run build` first
 //   WEBHOOK_URL               public base URL for webhooks          (default http://localhost:<port>/)
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -39,6 +43,23 @@ const owner = {
 	password: process.env.KLICKTIPP_OWNER_PASSWORD || 'KlickTipp-n8n-1',
 };
 const loginFile = path.join(userFolder, 'klicktipp-owner-login.json');
+/** The demo's state: n8n API key for activation, and each demo credential's id and generated key (mode 0600). */
+const demoFile = path.join(userFolder, 'klicktipp-demo.json');
+const CREDENTIAL_TYPE = 'klickTippOutboundApi';
+const OUTBOUND_TYPE = `${PACKAGE_NAME}.klickTippOutbound`;
+/** The demo receiver: a Webhook node in the same n8n; the CRM example's "Send to CRM" is pointed at it. */
+const DEMO_CRM = { name: 'Demo CRM (receives the outbound)', path: 'demo-crm', webhookId: '3d6e1c5a-8b7f-4a2e-9c1d-5e4f3a2b1c0d' };
+const DEMO_CRM_EXAMPLE = 'klicktipp-to-crm.json';
+const DEMO_CRM_TARGET = 'https://crm.example.com/';
+/** The contact the printed curl sends: parameter names as KlickTipp's outbound sends them. */
+const DEMO_CONTACT = [
+	['SubscriberID', '4711'],
+	['email', 'max.mustermann@example.de'],
+	['CustomFieldFirstName', 'Jürgen'],
+	['CustomFieldLastName', 'Müller'],
+	['PhoneNumber', '0049170123456'],
+	['CustomField219989', 'Gold'],
+];
 
 const say = (msg) => process.stderr.write(`[start] ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -77,10 +98,15 @@ function installPackage() {
 
 class Rest {
 	cookie = '';
+	apiKey = '';
 	async call(method, urlPath, body) {
 		const res = await fetch(baseUrl + urlPath, {
 			method,
-			headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(this.cookie ? { cookie: this.cookie } : {}) },
+			headers: {
+				...(body ? { 'content-type': 'application/json' } : {}),
+				...(this.cookie ? { cookie: this.cookie } : {}),
+				...(urlPath.startsWith('/api/') && this.apiKey ? { 'x-n8n-api-key': this.apiKey } : {}),
+			},
 			body: body ? JSON.stringify(body) : undefined,
 		});
 		const auth = (res.headers.getSetCookie?.() ?? []).find((c) => c.startsWith('n8n-auth='));
@@ -131,7 +157,114 @@ function webhookPathOf(node) {
 	return p || node.webhookId || '';
 }
 
-async function importExamples(rest) {
+function readJson(file) {
+	try {
+		return JSON.parse(fs.readFileSync(file, 'utf8'));
+	} catch {
+		return undefined;
+	}
+}
+
+function writeDemoState(state) {
+	fs.writeFileSync(demoFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+}
+
+/** An n8n API key (public API: credentials, activation), kept in the demo state and re-created when revoked. */
+async function ensureApiKey(rest, state) {
+	if (state.n8nApiKey) {
+		rest.apiKey = state.n8nApiKey;
+		try {
+			await rest.call('GET', '/api/v1/workflows?limit=1');
+			return;
+		} catch {
+			/* revoked or from another instance: make a new one */
+		}
+	}
+	const scopes = (await rest.call('GET', '/rest/api-keys/scopes')).data;
+	const res = await rest.call('POST', '/rest/api-keys', { label: `npm start demo ${Date.now()}`, scopes, expiresAt: null });
+	state.n8nApiKey = rest.apiKey = res.data.rawApiKey ?? res.data.apiKey;
+}
+
+/**
+ * One KlickTipp Outbound Auth credential per name the examples reference, each with its own generated API key
+ * (parameter `apiKey`, sent as a static value). Reused on later starts (the key is kept in the demo state).
+ */
+async function ensureDemoCredentials(rest, state, names) {
+	const existing = new Map();
+	for (const c of (await rest.call('GET', '/rest/credentials')).data ?? []) {
+		if (c.type === CREDENTIAL_TYPE) existing.set(c.name, String(c.id));
+	}
+	state.credentials ??= {};
+	const out = new Map();
+	for (const name of names) {
+		const saved = state.credentials[name];
+		const id = existing.get(name);
+		if (saved && id === saved.id) {
+			out.set(name, saved);
+			continue;
+		}
+		const apiKey = `kt_demo_${randomBytes(18).toString('base64url')}`;
+		const data = { apiKey, apiKeyName: 'apiKey', apiKeyIn: 'body' };
+		if (id) {
+			// a credential of that name whose key we do not know (e.g. the demo state was deleted): give it a new key
+			await rest.call('PATCH', `/rest/credentials/${id}`, { name, type: CREDENTIAL_TYPE, data });
+			state.credentials[name] = { id, apiKey };
+		} else {
+			const res = await rest.call('POST', '/api/v1/credentials', { name, type: CREDENTIAL_TYPE, data });
+			state.credentials[name] = { id: String(res.id), apiKey };
+		}
+		writeDemoState(state);
+		out.set(name, state.credentials[name]);
+	}
+	return out;
+}
+
+function demoCrmWorkflow() {
+	return {
+		name: DEMO_CRM.name,
+		nodes: [
+			{
+				id: randomUUID(),
+				name: 'Demo CRM receives',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2,
+				position: [0, 0],
+				webhookId: DEMO_CRM.webhookId,
+				parameters: { httpMethod: 'POST', path: DEMO_CRM.path, responseMode: 'onReceived', options: {} },
+			},
+		],
+		connections: {},
+		settings: { executionOrder: 'v1' },
+	};
+}
+
+/**
+ * The example as the demo imports it: each node's credential reference (by name, as in the file) points at the
+ * demo credential of that name; in the CRM example, "Send to CRM" targets the Demo CRM in this n8n instead of
+ * crm.example.com, which needs Allow Private Targets (loopback). Only the demo does that; the file does not.
+ */
+function demoExample(file, wf, credentials, demoCrmUrl) {
+	const nodes = (wf.nodes ?? []).map((node) => {
+		let out = node;
+		if (node.credentials) {
+			const refs = {};
+			for (const [type, ref] of Object.entries(node.credentials)) {
+				const cred = credentials.get(ref.name);
+				refs[type] = cred ? { id: cred.id, name: ref.name } : ref;
+			}
+			out = { ...out, credentials: refs };
+		}
+		if (file === DEMO_CRM_EXAMPLE && node.type === OUTBOUND_TYPE && String(node.parameters?.url ?? '').startsWith(DEMO_CRM_TARGET)) {
+			const options = { ...(node.parameters.options ?? {}), allowPrivateTargets: true };
+			out = { ...out, parameters: { ...node.parameters, url: demoCrmUrl, options } };
+		}
+		return out;
+	});
+	return { ...wf, nodes };
+}
+
+/** Imports the Demo CRM and examples/*.json (skipping names that exist), attaches the demo credentials. */
+async function importExamples(rest, credentialsFor) {
 	const dir = path.join(ROOT, 'examples');
 	const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
 	const existing = new Map();
@@ -141,15 +274,25 @@ async function importExamples(rest) {
 	} catch (e) {
 		say(`could not list workflows: ${e.message}`);
 	}
-	const imported = [];
+	const examples = [];
 	for (const file of files) {
-		let wf;
 		try {
-			wf = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+			examples.push({ file, wf: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) });
 		} catch (e) {
 			say(`skipping examples/${file}: not valid JSON (${e.message})`);
-			continue;
 		}
+	}
+	const names = new Set(
+		examples.flatMap(({ wf }) =>
+			(wf.nodes ?? []).flatMap((n) => Object.entries(n.credentials ?? {}).filter(([t]) => t === CREDENTIAL_TYPE).map(([, r]) => r.name)),
+		),
+	);
+	const credentials = await credentialsFor([...names]);
+	const demoCrmUrl = `${baseUrl}/webhook/${DEMO_CRM.path}`;
+	const all = [{ file: undefined, wf: demoCrmWorkflow() }, ...examples];
+	const imported = [];
+	for (const { file, wf: raw } of all) {
+		const wf = file ? demoExample(file, raw, credentials, demoCrmUrl) : raw;
 		const name = wf.name || path.basename(file, '.json');
 		let id = existing.get(name);
 		let note = 'already imported';
@@ -165,13 +308,29 @@ async function importExamples(rest) {
 				id = res.data?.id ?? res.id;
 				note = 'imported';
 			} catch (e) {
-				say(`could not import examples/${file}: ${e.message}`);
+				say(`could not import ${file ? `examples/${file}` : name}: ${e.message}`);
 				continue;
 			}
 		}
-		imported.push({ file, name, id, note, nodes: wf.nodes ?? [] });
+		let published = false;
+		try {
+			await rest.call('POST', `/api/v1/workflows/${id}/activate`);
+			published = true;
+		} catch (e) {
+			say(`could not publish "${name}": ${e.message}`);
+		}
+		const credential = (wf.nodes ?? []).map((n) => n.credentials?.[CREDENTIAL_TYPE]?.name).find((n) => credentials.has(n));
+		imported.push({ file, name, id, note, published, nodes: wf.nodes ?? [], credential });
 	}
-	return imported;
+	return { imported, credentials, demoCrmUrl };
+}
+
+const shellQuote = (v) => `'${String(v).replace(/'/g, `'\\''`)}'`;
+
+/** The one curl the banner prints: a KlickTipp-style contact-data outbound (form POST) with the demo key. */
+function demoCurl(url, apiKey) {
+	const params = [...DEMO_CONTACT, ['apiKey', apiKey]];
+	return `curl -sS -X POST ${shellQuote(url)} ${params.map(([k, v]) => `--data-urlencode ${shellQuote(`${k}=${v}`)}`).join(' ')}`;
 }
 
 async function main() {
@@ -218,7 +377,18 @@ async function main() {
 	const settings = await waitReady(child);
 	const rest = new Rest();
 	const { created, login } = await setupOwner(rest, settings);
-	const imported = login ? await importExamples(rest) : [];
+	let demo;
+	if (login) {
+		try {
+			const state = readJson(demoFile) ?? {};
+			await ensureApiKey(rest, state);
+			writeDemoState(state);
+			demo = await importExamples(rest, async (names) => await ensureDemoCredentials(rest, state, names));
+		} catch (e) {
+			say(`could not set up the demo: ${e.message}`);
+		}
+	}
+	const imported = demo?.imported ?? [];
 
 	const lines = [];
 	lines.push('', '='.repeat(78), `n8n ${version} with ${PACKAGE_NAME} is running`, '');
@@ -230,16 +400,38 @@ async function main() {
 	}
 	lines.push(`  Data:      ${path.join(userFolder, '.n8n')}`);
 	if (imported.length) {
-		lines.push('', '  Example workflows:');
+		lines.push('', '  Workflows (published; each example has its own demo credential with a generated API key):');
 		for (const w of imported) {
-			lines.push(`  - ${w.name} (${w.note}): ${baseUrl}/workflow/${w.id}`);
+			lines.push(`  - ${w.name} (${w.note}${w.published ? ', published' : ', NOT published'}): ${baseUrl}/workflow/${w.id}`);
+			if (w.credential) {
+				lines.push(`      credential "${w.credential}", API key ${demo.credentials.get(w.credential).apiKey}`);
+			}
 			for (const node of w.nodes) {
 				if (!TRIGGER_TYPES.has(node.type) && !WEBHOOK_NODE_TYPES.has(node.type)) continue;
 				const p = webhookPathOf(node);
 				if (!p) continue;
-				lines.push(`      "${node.name}": production ${webhookBase}webhook/${p}  (after you publish/activate the workflow)`);
+				lines.push(`      "${node.name}": production ${webhookBase}webhook/${p}`);
 				lines.push(`      ${' '.repeat(node.name.length + 2)}  test       ${webhookBase}webhook-test/${p}  (while "Listen for test event" runs)`);
 			}
+		}
+		const crm = imported.find((w) => w.file === DEMO_CRM_EXAMPLE);
+		const receiver = imported.find((w) => w.name === DEMO_CRM.name);
+		const trigger = crm?.nodes.find((n) => TRIGGER_TYPES.has(n.type));
+		const key = crm?.credential && demo.credentials.get(crm.credential)?.apiKey;
+		if (crm?.published && receiver?.published && trigger && key) {
+			lines.push(
+				'',
+				'  Try it: send a KlickTipp-style contact (what KlickTipp\'s outbound sends, with your API key):',
+				'',
+				`  ${demoCurl(`${baseUrl}/webhook/${webhookPathOf(trigger)}`, key)}`,
+				'',
+				`  → "${crm.name}" accepts it, "Send to CRM" delivers it to "${DEMO_CRM.name}".`,
+				`    See it arrive: ${baseUrl}/workflow/${receiver.id}/executions  (and the example's executions tab)`,
+				`    In this demo "Send to CRM" targets ${demo.demoCrmUrl} with Allow Private Targets on (loopback);`,
+				'    the example file itself sends to crm.example.com and keeps that protection.',
+				'    The same contact again within 60 s is answered "duplicate" (the example\'s de-duplication): change SubscriberID.',
+				'    KlickTipp\'s "Save and test" (contact 12345) goes to "Test event (not sent)", not to the CRM.',
+			);
 		}
 	} else if (login) {
 		lines.push('', '  No example workflows found in examples/.');

@@ -1,8 +1,11 @@
 /**
- * The example workflows in examples/ run as shipped in a real n8n (each of E2E_VERSIONS: 2.41.1 on Node 24, 2.4.8 on Node 20): only the placeholder hosts
- * (crm.example.com, shop.example.com) are pointed at a local receiver (which needs allowPrivateTargets), and the
- * trigger gets a real API-key credential. KlickTipp → CRM delivers the mapped contact; a deletion request reaches
- * every system and leaves one audit record per system, including the one whose delivery failed.
+ * The example workflows in examples/ run as shipped in a real n8n (each of E2E_VERSIONS: 2.41.1 on Node 24, 2.4.8
+ * on Node 20): only the placeholder hosts
+ * (crm.example.com, shop.example.com) are pointed at a local receiver (which needs allowPrivateTargets), and each
+ * trigger gets a real API-key credential of its own (as the examples reference one each). KlickTipp → CRM delivers
+ * the mapped contact; KlickTipp's "Save and test" request (contact 12345, isTest: true) is routed aside in both
+ * examples and reaches no system; a deletion request reaches every system and leaves one audit record per system,
+ * including the one whose delivery failed.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,9 +41,10 @@ for (const version of E2E_VERSIONS) describe(`examples/ in real n8n (n8n ${versi
 		await receiver.start();
 		receiver.on('/shop/gdpr/erase', always(503));
 		n8n = await startSingle({ version, label: `examples-${version}` });
-		const credential = await n8n.api.createCredential('KlickTipp key', CREDENTIAL_TYPE, credentialData('apiKey'));
-		wf.crm = await n8n.api.createAndActivate(loadExample('klicktipp-to-crm.json', receiver.url, credential));
-		wf.deletion = await n8n.api.createAndActivate(loadExample('klicktipp-deletion-requests.json', receiver.url, credential));
+		const contacts = await n8n.api.createCredential('KlickTipp key (contacts)', CREDENTIAL_TYPE, credentialData('apiKey'));
+		const deletions = await n8n.api.createCredential('KlickTipp key (deletions)', CREDENTIAL_TYPE, credentialData('apiKey'));
+		wf.crm = await n8n.api.createAndActivate(loadExample('klicktipp-to-crm.json', receiver.url, contacts));
+		wf.deletion = await n8n.api.createAndActivate(loadExample('klicktipp-deletion-requests.json', receiver.url, deletions));
 		for (const p of ['klicktipp-contacts', 'klicktipp-events']) await n8n.api.waitForWebhook(n8n.webhookBase, p);
 	});
 
@@ -49,11 +53,34 @@ for (const version of E2E_VERSIONS) describe(`examples/ in real n8n (n8n ${versi
 		await receiver.stop();
 	});
 
+	it('each example references a credential of its own (opening one never attaches the other\'s)', () => {
+		const names = ['klicktipp-to-crm.json', 'klicktipp-deletion-requests.json'].map((file) => {
+			const wf = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8')) as WorkflowDefinition;
+			const refs = wf.nodes.flatMap((n) => Object.values(n.credentials ?? {}).map((c) => c.name));
+			assert.ok(refs.length > 0, `examples/${file}: the trigger references its credential by name`);
+			return new Set(refs);
+		});
+		assert.deepEqual([...names[0]].filter((n) => names[1].has(n)), []);
+	});
+
+	it("KlickTipp → CRM: KlickTipp's test request (contact 12345) is routed aside and never reaches the CRM", async () => {
+		const before = receiver.requests.length;
+		const res = await postForm(n8n.webhookUrl('klicktipp-contacts'), contactParams(12345, { apiKey: SECRETS.apiKey }));
+		assert.equal(res.status, 200);
+		assert.equal(((await res.json()) as { isTest: boolean }).isTest, true);
+		const [exec] = await n8n.api.waitForExecutions(wf.crm, 1);
+		assert.equal(exec.status, 'success');
+		assert.equal(nodeOutput(exec, 'Test event (not sent)')[0].contact.id, '12345');
+		assert.ok(!nodeRan(exec, 'Send to CRM'), 'Send to CRM did not run');
+		assert.equal(receiver.requests.length, before, 'nothing reached the receiver');
+	});
+
 	it('KlickTipp → CRM: refuses a request without the key; delivers the mapped contact with the key', async () => {
 		assert.equal((await postForm(n8n.webhookUrl('klicktipp-contacts'), contactParams(7001))).status, 401);
 		const res = await postForm(n8n.webhookUrl('klicktipp-contacts'), contactParams(7002, { apiKey: SECRETS.apiKey }));
 		assert.equal(res.status, 200);
-		const [exec] = await n8n.api.waitForExecutions(wf.crm, 1);
+		const execs = await n8n.api.waitForExecutions(wf.crm, 2);
+		const exec = execs[execs.length - 1];
 		const [got] = await receiver.waitFor('/crm/api/contacts/7002', 1);
 		assert.equal(got.method, 'POST');
 		assert.deepEqual(got.body, {
@@ -67,12 +94,25 @@ for (const version of E2E_VERSIONS) describe(`examples/ in real n8n (n8n ${versi
 		});
 		assert.equal(nodeOutput(exec, 'Send to CRM')[0].status, 'delivered');
 		assert.ok(nodeRan(exec, 'Delivered') && !nodeRan(exec, 'Failed: replay later'));
+		assert.ok(!nodeRan(exec, 'Test event (not sent)'));
+	});
+
+	it("deletion example: KlickTipp's test deletion request (contact 12345) deletes nothing", async () => {
+		const before = receiver.requests.length;
+		const res = await postForm(n8n.webhookUrl('klicktipp-events'), { SubscriberID: '12345', email: 'test@example.de', event: 'deletion', apiKey: SECRETS.apiKey });
+		assert.equal(res.status, 200);
+		const [exec] = await n8n.api.waitForExecutions(wf.deletion, 1);
+		assert.equal(exec.status, 'success');
+		assert.equal(nodeOutput(exec, 'Test event (not sent)')[0].contact.id, '12345');
+		assert.ok(!nodeRan(exec, 'Delete in CRM') && !nodeRan(exec, 'Delete in shop'));
+		assert.equal(receiver.requests.length, before, 'nothing reached the receiver');
 	});
 
 	it('deletion request → CRM and shop → one audit record per system, the failed one included', async () => {
 		const res = await postForm(n8n.webhookUrl('klicktipp-events'), { SubscriberID: '7100', email: 'weg@example.de', event: 'deletion', apiKey: SECRETS.apiKey });
 		assert.equal(res.status, 200);
-		const [exec] = await n8n.api.waitForExecutions(wf.deletion, 1, { timeoutMs: 60_000 });
+		const execs = await n8n.api.waitForExecutions(wf.deletion, 2, { timeoutMs: 60_000 });
+		const exec = execs[execs.length - 1];
 		assert.equal(exec.status, 'success');
 		const [crm] = await receiver.waitFor('/crm/api/contacts/7100/delete', 1);
 		assert.deepEqual(crm.body, { email: 'weg@example.de', contact_id: '7100', reason: 'klicktipp-privacy-dashboard' });
@@ -94,9 +134,9 @@ for (const version of E2E_VERSIONS) describe(`examples/ in real n8n (n8n ${versi
 		const before = receiver.requests.length;
 		const res = await postForm(n8n.webhookUrl('klicktipp-events'), contactParams(7200, { apiKey: SECRETS.apiKey }));
 		assert.equal(res.status, 200);
-		const execs = await n8n.api.waitForExecutions(wf.deletion, 2);
-		const latest = execs.find((e) => !nodeRan(e, 'Delete in CRM'));
-		assert.ok(latest, 'an execution in which no deletion ran');
+		const execs = await n8n.api.waitForExecutions(wf.deletion, 3);
+		const latest = execs[execs.length - 1];
+		assert.ok(!nodeRan(latest, 'Delete in CRM') && !nodeRan(latest, 'KlickTipp test request?'), 'no deletion ran');
 		assert.equal(receiver.requests.length, before);
 	});
 });

@@ -1,15 +1,18 @@
 /**
  * `npm start` itself (scripts/start.mjs): starts n8n with our package on SQLite, creates the owner once, imports
- * examples/*.json once, prints the editor URL, the login and the trigger webhook URLs; a second start reuses all of
- * it. Run with KLICKTIPP_SKIP_BUILD=1 (test:e2e has just built) and a temporary data folder and free ports.
+ * examples/*.json once (each with its own demo credential attached) and the Demo CRM, publishes them, and prints the
+ * editor URL, the login, the trigger webhook URLs and one curl. The printed curl, run as printed, delivers the contact
+ * end to end: trigger → "Send to CRM" → the Demo CRM workflow's execution holds the mapped contact. A second start
+ * reuses all of it (same key, same curl). Run with KLICKTIPP_SKIP_BUILD=1 (test:e2e has just built) and a temporary
+ * data folder and free ports.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { baseEnv, DEFAULT_VERSION, freePort, isInstalled, N8nApi, OUTBOUND_TYPE, ROOT, tempUserFolder, TRIGGER_TYPE } from './harness';
+import { baseEnv, DEFAULT_VERSION, freePort, isInstalled, N8nApi, nodeOutput, OUTBOUND_TYPE, ROOT, tempUserFolder, TRIGGER_TYPE } from './harness';
 
 const examples = fs.existsSync(path.join(ROOT, 'examples'))
 	? fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json'))
@@ -41,6 +44,15 @@ async function runStart(userFolder: string, port: number): Promise<{ child: Chil
 	return { child, output };
 }
 
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The one ready-to-paste curl of the banner (a line of its own). */
+function printedCurl(output: string): string {
+	const lines = output.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('curl '));
+	assert.equal(lines.length, 1, `exactly one curl printed:\n${output.slice(-2500)}`);
+	return lines[0];
+}
+
 async function stop(child: ChildProcess): Promise<void> {
 	if (child.exitCode !== null || child.pid === undefined) return;
 	const done = new Promise((r) => child.once('exit', r));
@@ -65,7 +77,7 @@ describe('npm start', { skip: isInstalled(DEFAULT_VERSION) ? false : `n8n ${DEFA
 		if (!process.env.KLICKTIPP_E2E_KEEP) fs.rmSync(userFolder, { recursive: true, force: true });
 	});
 
-	it('starts n8n with our nodes, creates the owner, imports the examples, prints URLs; a second start reuses them', async () => {
+	it('starts n8n with our nodes, creates the owner, imports and publishes the examples, prints a curl that delivers a contact to the Demo CRM; a second start reuses them', async () => {
 		const port = await freePort();
 		const first = await runStart(userFolder, port);
 		child = first.child;
@@ -80,7 +92,7 @@ describe('npm start', { skip: isInstalled(DEFAULT_VERSION) ? false : `n8n ${DEFA
 		assert.ok(types.includes(TRIGGER_TYPE) && types.includes(OUTBOUND_TYPE), 'our node types are loaded');
 		for (const file of examples) {
 			const wf = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
-			assert.match(first.output, new RegExp(`- ${wf.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(imported\\)`));
+			assert.match(first.output, new RegExp(`- ${escapeRe(wf.name)} \\(imported, published\\)`));
 			for (const node of wf.nodes as Array<{ type: string; name: string }>) {
 				assert.ok(types.includes(node.type), `examples/${file}: node "${node.name}" has unknown type ${node.type}`);
 			}
@@ -88,6 +100,33 @@ describe('npm start', { skip: isInstalled(DEFAULT_VERSION) ? false : `n8n ${DEFA
 				assert.match(first.output, new RegExp(`production http://localhost:${port}/webhook/\\S+`));
 			}
 		}
+
+		// the printed curl, run as printed: accepted (no 401), delivered to the Demo CRM in the same n8n
+		const curl = printedCurl(first.output);
+		const demoCrm = /- Demo CRM \(receives the outbound\) \(imported, published\): \S+\/workflow\/(\S+)/.exec(first.output);
+		assert.ok(demoCrm, `Demo CRM not printed:\n${first.output.slice(-2500)}`);
+		assert.match(first.output, new RegExp(`See it arrive: http://localhost:${port}/workflow/${demoCrm[1]}/executions`));
+		const ran = spawnSync('bash', ['-c', curl], { encoding: 'utf8', timeout: 30_000 });
+		assert.equal(ran.status, 0, ran.stderr);
+		assert.deepEqual(
+			{ ...JSON.parse(ran.stdout), eventId: undefined },
+			{ status: 'accepted', event: 'contactData', eventId: undefined, isTest: false },
+			`curl answered: ${ran.stdout}`,
+		);
+		await api.createApiKey();
+		const [received] = await api.waitForExecutions(demoCrm[1], 1, { timeoutMs: 60_000 });
+		assert.equal(received.status, 'success');
+		const [request] = nodeOutput(received, 'Demo CRM receives');
+		assert.deepEqual(request.body, {
+			email: 'max.mustermann@example.de',
+			SubscriberID: '4711',
+			first_name: 'Jürgen',
+			last_name: 'Müller',
+			phone: '+49170123456',
+			plan: 'Gold',
+			source: 'klicktipp',
+		});
+		assert.doesNotMatch(JSON.stringify(received), new RegExp(escapeRe(/apiKey=(\S+?)'/.exec(curl)![1])), 'the key is in no execution');
 		await stop(first.child);
 
 		const second = await runStart(userFolder, port);
@@ -96,8 +135,9 @@ describe('npm start', { skip: isInstalled(DEFAULT_VERSION) ? false : `n8n ${DEFA
 		assert.doesNotMatch(second.output, /owner created now/);
 		for (const file of examples) {
 			const wf = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
-			assert.ok(second.output.includes(`- ${wf.name} (already imported)`), `examples/${file} imported twice?`);
+			assert.ok(second.output.includes(`- ${wf.name} (already imported, published)`), `examples/${file} imported twice?`);
 		}
+		assert.equal(printedCurl(second.output), curl, 'the same key and curl on the second start');
 		await stop(second.child);
 		child = undefined;
 	});

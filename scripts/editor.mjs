@@ -1,0 +1,166 @@
+// The n8n editor as a person sees it, driven by headless Chromium (Debian's `chromium`, puppeteer-core):
+// `startDemo()` runs scripts/start.mjs (exactly what `npm start` does) in a data folder and on ports of its own and
+// reads its banner; `openEditor()` launches the browser and signs in with the printed login. Used by
+// scripts/screenshots.mjs (the PNGs in docs/images/) and test/e2e/editor.test.ts (what the editor shows).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import puppeteer from 'puppeteer-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function chromiumInstalled() {
+	return fs.existsSync(CHROMIUM);
+}
+
+export async function freePort() {
+	return await new Promise((resolve, reject) => {
+		const srv = net.createServer();
+		srv.unref();
+		srv.on('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const { port } = srv.address();
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+/** What the start banner says: login, workflow ids by name, the curl line. */
+export function parseBanner(output) {
+	const login = /Login: +(\S+) \/ (\S+)/.exec(output);
+	const workflows = new Map();
+	for (const m of output.matchAll(/^ {2}- (.+?) \([^()]*\): \S+\/workflow\/(\S+)$/gm)) workflows.set(m[1], m[2]);
+	const curl = output.split('\n').map((l) => l.trim()).find((l) => l.startsWith('curl '));
+	return { login: login ? { email: login[1], password: login[2] } : undefined, workflows, curl };
+}
+
+/**
+ * Runs scripts/start.mjs with its own data folder and free ports until the banner is printed.
+ * `stop()` sends SIGINT (start.mjs forwards it to n8n) and removes the data folder unless `keep`.
+ */
+export async function startDemo({ env = {}, keep = false, timeoutMs = 240_000, log = () => {} } = {}) {
+	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'klicktipp-editor-'));
+	const port = await freePort();
+	const childEnv = { ...process.env };
+	for (const k of Object.keys(childEnv)) {
+		if (k === 'NODE_OPTIONS' || k.startsWith('NODE_TEST') || k.startsWith('N8N_') || k.startsWith('DB_') || k === 'WEBHOOK_URL') {
+			delete childEnv[k];
+		}
+	}
+	Object.assign(childEnv, {
+		N8N_USER_FOLDER: userFolder,
+		N8N_PORT: String(port),
+		N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+		N8N_TEMPLATES_ENABLED: 'false',
+		...env,
+	});
+	const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.mjs')], {
+		cwd: ROOT,
+		env: childEnv,
+		stdio: ['ignore', 'pipe', 'pipe'],
+		detached: true,
+	});
+	let output = '';
+	const onData = (d) => {
+		output += d.toString();
+		log(d.toString());
+	};
+	child.stdout.on('data', onData);
+	child.stderr.on('data', onData);
+	const stop = async () => {
+		if (child.exitCode === null && child.pid !== undefined) {
+			const done = new Promise((r) => child.once('exit', r));
+			child.kill('SIGINT');
+			const t = setTimeout(() => {
+				try {
+					process.kill(-child.pid, 'SIGKILL');
+				} catch {
+					/* gone */
+				}
+			}, 20_000);
+			await done;
+			clearTimeout(t);
+		}
+		if (!keep) fs.rmSync(userFolder, { recursive: true, force: true });
+	};
+	const deadline = Date.now() + timeoutMs;
+	while (!/Stop with Ctrl-C/.test(output)) {
+		if (child.exitCode !== null || Date.now() > deadline) {
+			await stop();
+			throw new Error(`npm start did not finish setting up:\n${output.slice(-3000)}`);
+		}
+		await sleep(250);
+	}
+	return { baseUrl: `http://localhost:${port}`, port, userFolder, output, ...parseBanner(output), stop };
+}
+
+/** Headless Chromium with a fresh profile; `close()` removes the profile. */
+export async function launchBrowser({ width = 1440, height = 900 } = {}) {
+	const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'klicktipp-chromium-'));
+	const browser = await puppeteer.launch({
+		executablePath: CHROMIUM,
+		headless: true,
+		defaultViewport: { width, height, deviceScaleFactor: 1 },
+		args: [
+			'--headless',
+			'--no-sandbox',
+			'--disable-gpu',
+			'--disable-quic',
+			'--no-first-run',
+			'--disable-background-networking',
+			'--disable-component-update',
+			'--disable-sync',
+			`--user-data-dir=${profile}`,
+			`--window-size=${width},${height}`,
+		],
+	});
+	const page = await browser.newPage();
+	page.setDefaultTimeout(30_000);
+	return {
+		browser,
+		page,
+		async close() {
+			await browser.close().catch(() => {});
+			fs.rmSync(profile, { recursive: true, force: true });
+		},
+	};
+}
+
+/** Signs in on n8n's sign-in page. */
+export async function signIn(page, baseUrl, login) {
+	await page.goto(`${baseUrl}/signin`, { waitUntil: 'networkidle2' });
+	await page.waitForSelector('input[type="email"], input[name="emailOrLdapLoginId"], input[name="email"]');
+	const email = (await page.$('input[name="emailOrLdapLoginId"]')) ?? (await page.$('input[name="email"]')) ?? (await page.$('input[type="email"]'));
+	await email.type(login.email);
+	await (await page.$('input[type="password"]')).type(login.password);
+	await Promise.all([page.waitForNavigation({ waitUntil: 'networkidle2' }).catch(() => {}), page.keyboard.press('Enter')]);
+	await page.waitForFunction(() => !location.pathname.startsWith('/signin'));
+}
+
+/** Opens a workflow and waits until its nodes are on the canvas. */
+export async function openWorkflow(page, baseUrl, id) {
+	await page.goto(`${baseUrl}/workflow/${id}`, { waitUntil: 'networkidle2' });
+	await page.waitForSelector('[data-test-id="canvas-node"]');
+	await sleep(800); // the canvas fits the view after the nodes render
+}
+
+/** Opens a node's panel (NDV) by double-clicking it on the canvas. */
+export async function openNode(page, name) {
+	const node = await page.waitForSelector(`[data-test-id="canvas-node"][data-node-name="${name}"]`);
+	await node.click({ count: 2 });
+	await page.waitForSelector('[data-test-id="ndv"]');
+	await sleep(600);
+}
+
+export async function closeNode(page) {
+	await page.keyboard.press('Escape');
+	await page.waitForSelector('[data-test-id="ndv"]', { hidden: true }).catch(() => {});
+	await sleep(300);
+}
