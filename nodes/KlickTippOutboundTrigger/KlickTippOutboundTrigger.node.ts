@@ -13,11 +13,21 @@ import { DEFAULT_DEDUPE_SECONDS, handleInboundRequest, type TriggerConfig } from
 import { klickTippOutboundApiTest } from '../shared/credential-test';
 
 const URL_STEP =
-	'In KlickTipp open <b>Automation › Webhook</b> (Automatisierung › Webhook), create or edit the webhook and paste the <b>Production URL</b> shown above (under "Webhook URLs") into <b>Activation URL</b> (Aktivierungs-URL).';
+	'In KlickTipp open Automation › Webhook (Automatisierung › Webhook), create or edit the webhook and paste the Production URL shown above (under "Webhook URLs") into "Activation URL" (Aktivierungs-URL).';
 const METHOD_STEP =
-	'Request method (Request Methode): <b>POST</b> (recommended) or GET; both work on the same URL. The email address is always sent; add more fields with "Felder einfügen" and keep or change their parameter names (Parametername).';
+	'Request method (Request Methode): POST (recommended) or GET; both work on the same URL. The email address is always sent; add more fields with "Felder einfügen" and keep or change their parameter names (Parametername).';
 const SAVE_STEP =
-	'Then click <b>Save and test</b>: KlickTipp sends a test request for contact ID 12345, which this node marks with isTest: true (or ignores, see Options). Activate (publish) this workflow so the Production URL answers.';
+	'Click "Save and test": KlickTipp sends a test request for contact ID 12345, which this node marks with isTest: true (or ignores, see Options). Activate (publish) this workflow so the Production URL answers.';
+
+/**
+ * A notice with numbered steps. n8n's editor (2.4.8 and 2.41.x alike) sanitizes notice text down to the tags
+ * a, ul and li (bold, line breaks and code are stripped, so text joined by them runs together): the steps are
+ * therefore list items, one per line, numbered in their text.
+ */
+function stepsNotice(title: string, steps: string[], after = ''): string {
+	const items = steps.map((step, i) => `<li>${i + 1}. ${step}</li>`).join('');
+	return `${title}:<ul>${items}</ul>${after}`;
+}
 
 /**
  * Trigger for KlickTipp outbounds (Automation › Webhook): contact-data and deletion-request events.
@@ -34,7 +44,7 @@ export class KlickTippOutboundTrigger implements INodeType {
 		description: 'Starts the workflow when a KlickTipp outbound (webhook) sends contact data or a deletion request',
 		defaults: { name: 'KlickTipp Outbound Trigger' },
 		inputs: [],
-		outputs: `={{$parameter["eventType"] === "auto" ? [{ "type": "main", "displayName": "Contact Data" }, { "type": "main", "displayName": "Deletion Request" }] : [{ "type": "main", "displayName": $parameter["eventType"] === "deletionRequest" ? "Deletion Request" : "Contact Data" }]}}`,
+		outputs: `={{$parameter["eventType"] === "auto" ? [{ "type": "main", "displayName": "Contact Data" }, { "type": "main", "displayName": "Deletion" }] : [{ "type": "main", "displayName": $parameter["eventType"] === "deletionRequest" ? "Deletion" : "Contact Data" }]}}`,
 		credentials: [
 			{
 				name: 'klickTippOutboundApi',
@@ -99,28 +109,48 @@ export class KlickTippOutboundTrigger implements INodeType {
 				default: 'apiKey',
 			},
 			{
-				displayName: `<b>Setup in KlickTipp (API key)</b><br>1. ${URL_STEP}<br>2. ${METHOD_STEP}<br>3. Add a <b>static value</b> (a parameter with a fixed Vorgabewert): its <b>parameter name</b> = the credential's "API Key Parameter Name" (default <code>apiKey</code>), its <b>value</b> = the credential's "API Key". If the credential's "API Key Location" is "URL Query Parameter", append <code>?apiKey=&lt;key&gt;</code> to the Activation URL instead.<br>4. ${SAVE_STEP}<br>Wrong or missing key: answered 401, nothing starts.`,
+				displayName: stepsNotice(
+					'Setup in KlickTipp (API key)',
+					[
+						URL_STEP,
+						METHOD_STEP,
+						'Add a static value (a parameter with a fixed Vorgabewert): parameter name = the credential\'s "API Key Parameter Name" (default apiKey), value = the credential\'s "API Key". If the credential\'s "API Key Location" is "URL Query Parameter", append ?apiKey=&lt;your key&gt; to the Activation URL instead.',
+						SAVE_STEP,
+					],
+					'Wrong or missing key: answered 401, nothing starts.',
+				),
 				name: 'setupNoticeStaticValue',
 				type: 'notice',
 				default: '',
 				displayOptions: { show: { authentication: ['apiKey'] } },
 			},
 			{
-				displayName: `<b>Setup in KlickTipp (Basic Auth)</b><br>1. ${URL_STEP} Put the credential's username and password in front of the host: <code>https://USERNAME:PASSWORD@your-n8n-host/webhook/…</code> (URL-encode special characters, e.g. @ as %40).<br>2. ${METHOD_STEP}<br>3. ${SAVE_STEP}<br>Wrong or missing login: answered 401 with WWW-Authenticate, nothing starts.`,
+				displayName: stepsNotice(
+					'Setup in KlickTipp (Basic Auth)',
+					[
+						`${URL_STEP} Put the credential's username and password in front of the host: https://USERNAME:PASSWORD@your-n8n-host/webhook/… (URL-encode special characters, e.g. @ as %40).`,
+						METHOD_STEP,
+						SAVE_STEP,
+					],
+					'Wrong or missing login: answered 401 with WWW-Authenticate, nothing starts.',
+				),
 				name: 'setupNoticeBasicAuth',
 				type: 'notice',
 				default: '',
 				displayOptions: { show: { authentication: ['basicAuth'] } },
 			},
 			{
-				displayName: `<b>Signature authentication</b> works only for senders that sign each request with the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature (e.g. the KlickTipp Outbound node with the same credential). KlickTipp's own webhooks are not signed: for them choose "API Key (Static Value)". Signed requests must be POST with a JSON or form-urlencoded body; more than 5 minutes clock difference is refused.`,
+				displayName: `Signature authentication works only for senders that sign each request with the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature (e.g. the KlickTipp Outbound node with the same credential). KlickTipp's own webhooks are not signed: for them choose "API Key (Static Value)". Signed requests must be POST with a JSON or form-urlencoded body; more than 5 minutes clock difference is refused.`,
 				name: 'setupNoticeSignature',
 				type: 'notice',
 				default: '',
 				displayOptions: { show: { authentication: ['signature'] } },
 			},
 			{
-				displayName: `<b>No authentication</b>: anyone who knows the URL can start this workflow. Prefer "API Key (Static Value)".<br>1. ${URL_STEP}<br>2. ${METHOD_STEP}<br>3. ${SAVE_STEP}`,
+				displayName: stepsNotice(
+					'No authentication: anyone who knows the URL can start this workflow. Prefer "API Key (Static Value)". Setup in KlickTipp',
+					[URL_STEP, METHOD_STEP, SAVE_STEP],
+				),
 				name: 'setupNoticeNone',
 				type: 'notice',
 				default: '',
@@ -152,7 +182,7 @@ export class KlickTippOutboundTrigger implements INodeType {
 			},
 			{
 				displayName:
-					'For Auto, add a static value named <code>event</code> (or the name set under Options › Event Parameter) with the value <code>deletion</code> to the deletion webhook in KlickTipp. Requests without it go to "Contact Data".',
+					'For Auto, add a static value named "event" (or the name set under Options › Event Parameter) with the value "deletion" to the deletion webhook in KlickTipp. Requests without it go to "Contact Data".',
 				name: 'autoNotice',
 				type: 'notice',
 				default: '',

@@ -82,6 +82,8 @@ for (const version of E2E_VERSIONS) describe(`KlickTipp Outbound Trigger in real
 			['auto', { authentication: 'none', eventType: 'auto' }, undefined],
 			['ignoreTest', { authentication: 'none', options: { ignoreTestEvents: true } }, undefined],
 			['dedupe', { authentication: 'none', options: { dedupeSeconds: 600 } }, undefined],
+			['noCt', { authentication: 'none' }, undefined],
+			['noCtSigned', { authentication: 'signature' }, creds.signature],
 		];
 		for (const [key, params, cred] of defs) {
 			wf[key] = await n8n.api.createAndActivate({
@@ -90,7 +92,23 @@ for (const version of E2E_VERSIONS) describe(`KlickTipp Outbound Trigger in real
 				connections: {},
 			});
 		}
+		// n8n's own Webhook node, to show what it makes of a body without Content-Type
+		wf.n8nWebhook = await n8n.api.createAndActivate({
+			name: 'n8n Webhook (no Content-Type comparison)',
+			nodes: [
+				{
+					name: 'Webhook',
+					type: 'n8n-nodes-base.webhook',
+					typeVersion: 2,
+					position: [0, 0],
+					webhookId: '5f0e2c7a-1b3d-4e6f-8a9b-0c1d2e3f4a5b',
+					parameters: { httpMethod: 'POST', path: 'n8n-webhook-noct', responseMode: 'onReceived', options: {} },
+				},
+			],
+			connections: {},
+		});
 		for (const [key] of defs) await n8n.api.waitForWebhook(n8n.webhookBase, `kt-${key.toLowerCase()}`);
+		await n8n.api.waitForWebhook(n8n.webhookBase, 'n8n-webhook-noct');
 	});
 
 	after(async () => {
@@ -221,6 +239,47 @@ for (const version of E2E_VERSIONS) describe(`KlickTipp Outbound Trigger in real
 		assert.equal(items.get(ids[0])!.eventId, `msg_form_${ids[0]}`);
 		assert.equal(items.get(ids[1])!.eventId, `msg_json_${ids[1]}`);
 		assertNoSecrets(execs);
+	});
+
+	it('no Content-Type: form and JSON-object bodies are read as such (n8n\'s Webhook node drops them); signed ones verified; others 415', async () => {
+		// A Buffer body makes fetch send no Content-Type header at all
+		const post = (url: string, body: string, headers: Record<string, string> = {}) =>
+			fetch(url, { method: 'POST', headers, body: Buffer.from(body) });
+		const url = n8n.webhookUrl('kt-noct');
+		for (const body of ['hello world', JSON.stringify([contactParams(nextId())]), '<contact email="a@b.de"/>']) {
+			const refused = await post(url, body);
+			assert.equal(refused.status, 415, body);
+			assert.match(await refused.text(), /no Content-Type, and the body is neither form data nor a JSON object/);
+		}
+		const ids = [nextId(), nextId(), nextId()];
+		const r1 = await post(url, formBody(contactParams(ids[0])));
+		assert.equal(r1.status, 200, await r1.clone().text());
+		const r2 = await post(url, JSON.stringify(contactParams(ids[1])));
+		assert.equal(r2.status, 200, await r2.clone().text());
+		const execs = await n8n.api.waitForExecutions(wf.noCt, 2);
+		assert.equal(execs.length, 2, 'one execution per accepted request, none for the 415s');
+		const items = byContactId(execs);
+		assertContactItem(items.get(ids[0])!, ids[0], 'POST', '(none; read as form)');
+		assertContactItem(items.get(ids[1])!, ids[1], 'POST', '(none; read as JSON)');
+
+		const signedUrl = n8n.webhookUrl('kt-noctsigned');
+		const form = formBody(contactParams(ids[2]));
+		const tampered = await post(signedUrl, `${form}&x=1`, signedHeaders(form, { id: `msg_noct_bad_${ids[2]}` }));
+		assert.equal(tampered.status, 401);
+		const signed = await post(signedUrl, form, signedHeaders(form, { id: `msg_noct_${ids[2]}` }));
+		assert.equal(signed.status, 200, await signed.clone().text());
+		const signedExecs = await n8n.api.waitForExecutions(wf.noCtSigned, 1);
+		assert.equal(signedExecs.length, 1);
+		const signedItem = byContactId(signedExecs).get(ids[2])!;
+		assertContactItem(signedItem, ids[2], 'POST', '(none; read as form)');
+		assert.equal(signedItem.eventId, `msg_noct_${ids[2]}`);
+		assertNoSecrets(signedExecs);
+
+		// the same form body at n8n's own Webhook node: the execution starts, but the body is empty
+		const theirs = await post(n8n.webhookUrl('n8n-webhook-noct'), formBody(contactParams(nextId())));
+		assert.equal(theirs.status, 200);
+		const [webhookExec] = await n8n.api.waitForExecutions(wf.n8nWebhook, 1);
+		assert.deepEqual(nodeOutput(webhookExec, 'Webhook', 0)[0].body, {});
 	});
 
 	it('eventType auto: a deletion request goes to the second output, contact data to the first', async () => {

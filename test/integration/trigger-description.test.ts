@@ -6,6 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeHelpers, Workflow, type INode, type INodeParameters, type INodeTypes } from 'n8n-workflow';
 
+import { KlickTippOutboundApi } from '../../credentials/KlickTippOutboundApi.credentials.js';
+import { KlickTippOutbound } from '../../nodes/KlickTippOutbound/KlickTippOutbound.node.js';
 import { KlickTippOutboundTrigger } from '../../nodes/KlickTippOutboundTrigger/KlickTippOutboundTrigger.node.js';
 
 const nodeType = new KlickTippOutboundTrigger();
@@ -44,8 +46,8 @@ describe('trigger description', () => {
 	it('one output, or two named outputs for auto', () => {
 		for (const [eventType, names] of [
 			['contactData', ['Contact Data']],
-			['deletionRequest', ['Deletion Request']],
-			['auto', ['Contact Data', 'Deletion Request']],
+			['deletionRequest', ['Deletion']],
+			['auto', ['Contact Data', 'Deletion']],
 		] as const) {
 			const { workflow, node } = load({ eventType });
 			const outputs = NodeHelpers.getNodeOutputs(workflow, node, nodeType.description) as Array<{ type: string; displayName: string }>;
@@ -90,5 +92,66 @@ describe('trigger description', () => {
 			assert.equal(notices.length, 1, authentication);
 			assert.match(notices[0].displayName, authentication === 'signature' ? /Standard Webhooks/ : /Production URL/);
 		}
+	});
+
+	it('output labels are short enough for the canvas (n8n cuts a label after about 13 characters)', () => {
+		const { workflow, node } = load({ eventType: 'auto' });
+		const outputs = NodeHelpers.getNodeOutputs(workflow, node, nodeType.description) as Array<{ displayName: string }>;
+		for (const o of outputs) assert.ok(o.displayName.length <= 12, `"${o.displayName}" is cut off on the canvas`);
+	});
+});
+
+/**
+ * What n8n's editor makes of a notice (N8nNotice, the same in 2.4.8 and 2.41.x): its text is sanitized down to the
+ * tags a, ul and li; every other tag is dropped and the text on both sides of it runs together. The setup steps
+ * must therefore be list items.
+ */
+const NOTICE_TAGS = new Set(['a', 'ul', 'li']);
+function tagsOf(html: string): string[] {
+	return [...html.matchAll(/<\/?\s*([a-zA-Z][\w-]*)[^>]*>/g)].map((m) => m[1].toLowerCase());
+}
+/** The text a person reads, as n8n renders it: list items become their own lines. */
+function renderedLines(html: string): string[] {
+	return html
+		.replace(/<\/?(ul|li)>/g, '\n')
+		.split('\n')
+		.map((l) => l.trim())
+		.filter(Boolean);
+}
+
+describe('notices as n8n renders them', () => {
+	const all = [
+		...nodeType.description.properties.map((p) => ({ where: 'trigger', p })),
+		...new KlickTippOutbound().description.properties.map((p) => ({ where: 'outbound', p })),
+		...new KlickTippOutboundApi().properties.map((p) => ({ where: 'credential', p })),
+	].filter(({ p }) => p.type === 'notice');
+
+	it('use only the tags n8n keeps in a notice (a, ul, li), and no stray "<"', () => {
+		assert.ok(all.length >= 6, `found ${all.length} notices`);
+		for (const { where, p } of all) {
+			for (const tag of tagsOf(p.displayName)) assert.ok(NOTICE_TAGS.has(tag), `${where} ${p.name}: <${tag}> is stripped by n8n`);
+			const withoutTags = p.displayName.replace(/<\/?(a|ul|li)\b[^>]*>/g, '');
+			assert.ok(!withoutTags.includes('<'), `${where} ${p.name}: a raw "<" (write &lt;)`);
+		}
+	});
+
+	it('the setup notices are a title line and numbered steps, one list item each, in order', () => {
+		const expectedSteps: Record<string, number> = { setupNoticeStaticValue: 4, setupNoticeBasicAuth: 3, setupNoticeNone: 3 };
+		for (const [name, count] of Object.entries(expectedSteps)) {
+			const html = nodeType.description.properties.find((p) => p.name === name)!.displayName;
+			const list = /^([^<]+):<ul>((?:<li>[^<]+<\/li>)+)<\/ul>([^<]*)$/.exec(html);
+			assert.ok(list, `${name} is "title:<ul><li>…</li>…</ul>[closing line]": ${html}`);
+			const items = [...list[2].matchAll(/<li>([^<]+)<\/li>/g)].map((m) => m[1]);
+			assert.equal(items.length, count, name);
+			items.forEach((item, i) => assert.match(item, new RegExp(`^${i + 1}\\. [A-Z]`), `${name} step ${i + 1}`));
+			assert.match(list[1], /Setup in KlickTipp/);
+			const lines = renderedLines(html);
+			assert.equal(lines.length, 1 + count + (list[3] ? 1 : 0), `${name} renders as separate lines`);
+			assert.ok(lines.some((l) => /Production URL/.test(l)), name);
+		}
+		const apiKey = renderedLines(nodeType.description.properties.find((p) => p.name === 'setupNoticeStaticValue')!.displayName);
+		assert.match(apiKey[3], /^3\. Add a static value/);
+		assert.match(apiKey[4], /^4\. Click "Save and test"/);
+		assert.match(apiKey[5], /401/);
 	});
 });

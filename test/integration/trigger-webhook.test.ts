@@ -139,6 +139,26 @@ describe('trigger over HTTP: API key (static value)', () => {
 		noExecution(h);
 	});
 
+	it('no Content-Type: a form body and a JSON object are read as such (n8n keeps the raw bytes); other bodies 415', async () => {
+		// A Buffer body makes fetch send no Content-Type at all (a string would get text/plain)
+		let answer = await post(h, Buffer.from(`email=nocttype%40example.de&SubscriberID=31&CustomFieldFirstName=J%C3%BCrgen&apiKey=${API_KEY}`));
+		assert.equal(answer.status, 200, answer.text);
+		let item = onlyItem(h);
+		assert.equal(item.request.contentType, '(none; read as form)');
+		assert.deepEqual(item.params, { email: 'nocttype@example.de', SubscriberID: '31', CustomFieldFirstName: 'Jürgen' });
+		answer = await post(h, Buffer.from(JSON.stringify({ email: 'nocttype-json@example.de', apiKey: API_KEY })));
+		assert.equal(answer.status, 200, answer.text);
+		item = onlyItem(h);
+		assert.equal(item.request.contentType, '(none; read as JSON)');
+		assert.equal(item.contact.email, 'nocttype-json@example.de');
+		for (const body of [`apiKey=${API_KEY} email=a@b.de`, JSON.stringify([{ email: 'a@b.de', apiKey: API_KEY }]), '<contact email="a@b.de"/>']) {
+			answer = await post(h, Buffer.from(body));
+			assert.equal(answer.status, 415, body);
+			assert.match(String(answer.json.reason), /no Content-Type, and the body is neither form data nor a JSON object/);
+			noExecution(h);
+		}
+	});
+
 	it('400 empty body, 400 JSON array, 415 text/plain, 422 no email and no contact ID, 422 malformed JSON (n8n itself)', async () => {
 		let answer = await post(h, '', FORM);
 		assert.equal(answer.status, 400);
@@ -201,6 +221,18 @@ describe('trigger over HTTP: signature (Standard Webhooks)', () => {
 		answer = await post(h, body, FORM, { ...signPayload(SIGNING_SECRET, 'msg_form_1', body) });
 		assert.equal(answer.status, 200, answer.text);
 		assert.equal(onlyItem(h).contact.firstName, 'Jürgen');
+	});
+	it('no Content-Type: a signed form body is verified over its exact bytes; a changed byte is 401', async () => {
+		const body = 'email=signed-noct%40example.de&SubscriberID=8';
+		let answer = await post(h, Buffer.from(body), undefined, { ...signPayload(SIGNING_SECRET, 'msg_noct_1', body) });
+		assert.equal(answer.status, 200, answer.text);
+		const item = onlyItem(h);
+		assert.equal(item.eventId, 'msg_noct_1');
+		assert.equal(item.request.contentType, '(none; read as form)');
+		answer = await post(h, Buffer.from(`${body}&`), undefined, { ...signPayload(SIGNING_SECRET, 'msg_noct_2', body) });
+		assert.equal(answer.status, 401);
+		assert.match(String(answer.json.reason), /Signature invalid/);
+		noExecution(h);
 	});
 	it('401 for a changed body, a stale timestamp, a wrong secret, no headers, and multipart', async () => {
 		const json = JSON.stringify({ email: 'signed@example.de' });

@@ -67,6 +67,31 @@ describe('inbound handle: accepted events', () => {
 		);
 		assert.equal(o.item.eventId, 'msg_77');
 	});
+	it('no Content-Type: a signed form or JSON body is verified over its exact bytes and read as form / JSON', () => {
+		const formBody = 'email=a%40b.de&SubscriberID=9&name=J%C3%BCrgen';
+		const headers = signPayload(SECRET, 'msg_form', formBody, Math.floor(NOW / 1000));
+		const f = accepted(
+			handleInboundRequest({ method: 'POST', rawBody: Buffer.from(formBody), headers: { ...headers } }, { ...base, authentication: 'signature' }, { credential: cred, nowMs: NOW }),
+		);
+		assert.deepEqual(f.item.request, { method: 'POST', contentType: '(none; read as form)', query: {} });
+		assert.deepEqual(f.item.params, { email: 'a@b.de', SubscriberID: '9', name: 'Jürgen' });
+		assert.equal(f.item.eventId, 'msg_form');
+		const jsonBody = '{"email":"a@b.de","SubscriberID":"9"}';
+		const jsonHeaders = signPayload(SECRET, 'msg_json', jsonBody, Math.floor(NOW / 1000));
+		const j = accepted(
+			handleInboundRequest(
+				{ method: 'POST', rawBody: Buffer.from(jsonBody), headers: { ...jsonHeaders } },
+				{ ...base, authentication: 'signature' },
+				{ credential: cred, nowMs: NOW },
+			),
+		);
+		assert.equal(j.item.request.contentType, '(none; read as JSON)');
+		// one byte changed after signing (a space the parser would not notice): refused
+		const tampered = Buffer.from(jsonBody.replace(',', ', '));
+		refused(handleInboundRequest({ method: 'POST', rawBody: tampered, headers: { ...jsonHeaders } }, { ...base, authentication: 'signature' }, { credential: cred, nowMs: NOW }), 401, /Signature invalid/);
+		// not form, not a JSON object: 415 before any authentication
+		refused(handleInboundRequest({ method: 'POST', rawBody: Buffer.from('hello'), headers: { ...headers } }, { ...base, authentication: 'signature' }, { credential: cred, nowMs: NOW }), 415, /no Content-Type/);
+	});
 	it('masks a secret in the raw body also in its JSON-escaped spelling', () => {
 		const odd = 'key"with\\quote';
 		const body = JSON.stringify({ email: 'a@b.de', apiKey: odd, note: `copy ${odd}` });

@@ -2,7 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
+	looksLikeForm,
 	MAX_PARAMS,
+	NO_CONTENT_TYPE_FORM,
+	NO_CONTENT_TYPE_JSON,
 	parseContentType,
 	parseJsonBody,
 	parseMultipart,
@@ -184,9 +187,76 @@ describe('inbound parse: whole requests', () => {
 	it('415 for unsupported or missing content types, naming the type; 400 for other methods', () => {
 		rejected(parseRequest({ method: 'POST', contentType: 'text/plain', rawBody: Buffer.from('hello') }), 415, /"text\/plain"/);
 		rejected(parseRequest({ method: 'POST', contentType: 'application/xml', rawBody: Buffer.from('<a/>') }), 415, /application\/xml/);
-		rejected(parseRequest({ method: 'POST', rawBody: Buffer.from('a=1') }), 415, /no Content-Type/);
+		rejected(parseRequest({ method: 'POST', rawBody: Buffer.from('hello world') }), 415, /no Content-Type/);
 		rejected(parseRequest({ method: 'PUT', url: '/w?a=1' }), 400, /PUT/);
 		rejected(parseRequest({ method: 'POST', contentType: 'application/json', rawBody: Buffer.from('[{"email":"a@b.de"}]') }), 400, /array/);
+	});
+	it('no Content-Type: a form body is read as form and says so; query merged, body wins', () => {
+		const raw = Buffer.from('email=j%C3%BCrgen%40example.de&SubscriberID=42&name=J%C3%BCrgen+M%C3%BCller&tag=a&tag=b');
+		const r = parseRequest({ method: 'POST', url: '/w?src=kt&SubscriberID=1', rawBody: raw });
+		assert.ok(r.ok, JSON.stringify(r));
+		assert.equal(r.contentType, NO_CONTENT_TYPE_FORM);
+		assert.equal(r.format, 'form');
+		assert.deepEqual(plain(r.params), { src: 'kt', SubscriberID: '42', email: 'jürgen@example.de', name: 'Jürgen Müller', tag: ['a', 'b'] });
+		// exactly what the same bytes give with the Content-Type
+		const typed = parseRequest({ method: 'POST', url: '/w?src=kt&SubscriberID=1', contentType: FORM, rawBody: raw });
+		assert.deepEqual(typed.ok && plain(typed.params), plain(r.params));
+		assert.equal(typed.ok && typed.contentType, FORM);
+		// raw UTF-8, URL characters, empty values and empty pairs are still form
+		const loose = parseRequest({ method: 'POST', rawBody: Buffer.from("email=a@b.de&name=Jürgen&u=https://x.de/a?b=(1),[2];'3'!*~$&&empty=") });
+		assert.ok(loose.ok, JSON.stringify(loose));
+		assert.equal(loose.contentType, NO_CONTENT_TYPE_FORM);
+		assert.deepEqual(plain(loose.params), { email: 'a@b.de', name: 'Jürgen', u: "https://x.de/a?b=(1),[2];'3'!*~$", empty: '' });
+		// form-like but not UTF-8 after decoding: the usual 400 of form data
+		rejected(parseRequest({ method: 'POST', rawBody: Buffer.from('name=J%FCrgen') }), 400, /not valid UTF-8/);
+	});
+	it('no Content-Type: a JSON object is read as JSON and says so (BOM and leading whitespace allowed)', () => {
+		const r = parseRequest({ method: 'POST', rawBody: Buffer.from('\uFEFF \n {"email":"a@b.de","SubscriberID":7,"tags":["x"]}') });
+		assert.ok(r.ok, JSON.stringify(r));
+		assert.equal(r.contentType, NO_CONTENT_TYPE_JSON);
+		assert.equal(r.format, 'json');
+		assert.deepEqual(plain(r.params), { email: 'a@b.de', SubscriberID: 7, tags: ['x'] });
+		rejected(parseRequest({ method: 'POST', rawBody: Buffer.from('{"__proto__":{"x":1}}') }), 400, /__proto__/);
+		rejected(parseRequest({ method: 'POST', rawBody: Buffer.from('{}') }), 400, /No parameters/);
+	});
+	it('no Content-Type: anything else keeps its 415 with the reason', () => {
+		const bodies = [
+			'hello world', // free text
+			'hello', // a bare word is not a key=value pair
+			'a=1&flag', // a pair without "="
+			'=1', // empty name
+			'a=1 b=2', // whitespace
+			'a=1\n', // a trailing newline is not form-encoded
+			'a="1"', // quotes
+			'a=100%', // a % that is no escape
+			'a=%zz',
+			'a=<b>',
+			'a={1}',
+			'&&&', // no pair at all
+			'[{"email":"a@b.de"}]', // JSON, but an array
+			'{"email": ', // broken JSON
+			'"email=a@b.de"',
+			'<xml email="a@b.de"/>',
+			'{\xff}',
+		];
+		for (const body of bodies) {
+			const raw = Buffer.from(body, body.includes('\xff') ? 'latin1' : 'utf8');
+			rejected(parseRequest({ method: 'POST', rawBody: raw }), 415, /no Content-Type, and the body is neither form data nor a JSON object/);
+		}
+		rejected(parseRequest({ method: 'POST', rawBody: Buffer.from([0x00, 0x01, 0x3d, 0x02]) }), 415);
+		// without the raw bytes nothing can be read safely
+		rejected(parseRequest({ method: 'POST', body: { email: 'a@b.de' } }), 415, /no Content-Type/);
+	});
+	it('looksLikeForm decides on bytes', () => {
+		assert.equal(looksLikeForm(Buffer.from('a=1')), true);
+		assert.equal(looksLikeForm(Buffer.from('a=&b=')), true);
+		assert.equal(looksLikeForm(Buffer.from('a=1&')), true);
+		assert.equal(looksLikeForm(Buffer.from('a%3D=1%26')), true);
+		assert.equal(looksLikeForm(Buffer.from('a=1&b')), false);
+		assert.equal(looksLikeForm(Buffer.from('a')), false);
+		assert.equal(looksLikeForm(Buffer.from('a=1%2')), false);
+		assert.equal(looksLikeForm(Buffer.from('a=1\t')), false);
+		assert.equal(looksLikeForm(Buffer.alloc(0)), false);
 	});
 	it('never throws on odd input', () => {
 		const odd: unknown[] = [undefined, null, 0, 'x', [], {}, { method: 'POST' }, { method: 'POST', contentType: 'application/json', body: 5 }, { method: 'POST', contentType: FORM, body: 'a=1' }, { method: 'POST', contentType: 'multipart/form-data', body: { data: 'x' } }];

@@ -11,6 +11,10 @@
  * - Duplicate keys keep **all** values as an array in the order received (`a=1&a=2` → `a: ['1', '2']`).
  * - Keys are taken literally: `a[b]=1` is the key `a[b]`; nothing is nested.
  * - POST: query parameters of the URL and body parameters are merged; on a conflict the body wins.
+ * - POST with a body but no Content-Type (some senders omit it; n8n still keeps the raw bytes): a body that is
+ *   unmistakably form data (`key=value` pairs joined by `&`, only characters a form encoder leaves as they are)
+ *   is read as form, one that is a JSON object as JSON; the item says so in `request.contentType`
+ *   (NO_CONTENT_TYPE_FORM / NO_CONTENT_TYPE_JSON). Anything else stays a 415.
  * - Keys named `__proto__` are refused (400); all maps have a null prototype.
  * - At most MAX_PARAMS parameters (more → 400, never silently truncated); JSON nested at most MAX_JSON_DEPTH.
  */
@@ -36,10 +40,17 @@ export interface InboundRequest {
 
 export type BodyFormat = 'none' | 'form' | 'multipart' | 'json';
 
+/** `request.contentType` of a body sent without Content-Type and read as form data / as a JSON object. */
+export const NO_CONTENT_TYPE_FORM = '(none; read as form)';
+export const NO_CONTENT_TYPE_JSON = '(none; read as JSON)';
+
 export interface ParsedRequest {
 	ok: true;
 	method: 'GET' | 'POST';
-	/** The media type without parameters, lower case ('' when none was sent). */
+	/**
+	 * The media type without parameters, lower case ('' when none was sent and the body was empty;
+	 * NO_CONTENT_TYPE_FORM / NO_CONTENT_TYPE_JSON when none was sent and the body was read as form / JSON).
+	 */
 	contentType: string;
 	format: BodyFormat;
 	/** Query and body merged (body wins). */
@@ -322,11 +333,84 @@ function parseQuery(request: InboundRequest): Params | Rejection {
 
 const SUPPORTED = 'application/x-www-form-urlencoded, multipart/form-data or application/json';
 
-function parseBody(request: InboundRequest, ct: ContentType | undefined): { format: BodyFormat; params: Params | Rejection } {
-	if (isEmptyBody(request)) return { format: 'none', params: emptyParams() };
-	if (!ct || ct.type === '') {
-		return { format: 'none', params: reject(415, `The request has a body but no Content-Type; send ${SUPPORTED}`) };
+/**
+ * Bytes a form encoder may leave unescaped: letters, digits, `-._~*+%=&` and the URL characters `!'(),;:/?@[]$`,
+ * plus UTF-8 bytes (>= 0x80; checked for validity when decoded). Not whitespace, control characters, quotes,
+ * backslash, backtick or any of # < > ^ { | }.
+ */
+const FORM_BYTE = (() => {
+	const table = new Uint8Array(256);
+	for (let b = 0x80; b < 0x100; b++) table[b] = 1;
+	for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~*+%=&!'(),;:/?@[]$") {
+		table[ch.charCodeAt(0)] = 1;
 	}
+	return table;
+})();
+
+/**
+ * Whether a body without Content-Type is unmistakably form data: only FORM_BYTE characters, every `%` starts a
+ * `%XY` escape, and every `&`-separated pair is `name=value` with a non-empty name (at least one such pair).
+ */
+export function looksLikeForm(raw: Buffer): boolean {
+	let pairStart = true;
+	let sawEquals = false;
+	let pairs = 0;
+	for (let i = 0; i < raw.length; i++) {
+		const b = raw[i];
+		if (FORM_BYTE[b] === 0) return false;
+		if (b === 0x26) {
+			// '&': the pair before it must have had its '=' (an empty pair, as in "a=1&&b=2", is allowed)
+			if (!pairStart && !sawEquals) return false;
+			pairStart = true;
+			sawEquals = false;
+		} else if (b === 0x3d) {
+			if (pairStart) return false; // '=' with an empty name
+			if (!sawEquals) pairs++;
+			sawEquals = true;
+		} else {
+			if (b === 0x25 && !(isHex(raw[i + 1]) && isHex(raw[i + 2]))) return false;
+			pairStart = false;
+		}
+	}
+	return pairs > 0 && (sawEquals || pairStart);
+}
+
+/** A body without Content-Type: form data or a JSON object, read as such; anything else is a 415. */
+function parseUntypedBody(raw: Buffer | undefined): { format: BodyFormat; contentType: string; params: Params | Rejection } {
+	const unsupported = {
+		format: 'none' as const,
+		contentType: '',
+		params: reject(
+			415,
+			`The request has a body but no Content-Type, and the body is neither form data nor a JSON object; send ${SUPPORTED}`,
+		),
+	};
+	if (!raw) return unsupported;
+	let start = 0;
+	if (raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf) start = 3; // UTF-8 BOM
+	while (start < raw.length && (raw[start] === 0x20 || raw[start] === 0x09 || raw[start] === 0x0a || raw[start] === 0x0d)) start++;
+	if (raw[start] === 0x7b) {
+		// '{': a JSON object (JSON text that starts with '{' and parses is one), or nothing we understand
+		const text = decodeBytes(raw, 'utf-8');
+		if (text === undefined) return unsupported;
+		let value: unknown;
+		try {
+			value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+		} catch {
+			return unsupported;
+		}
+		return { format: 'json', contentType: NO_CONTENT_TYPE_JSON, params: paramsFromJson(value) };
+	}
+	if (looksLikeForm(raw)) return { format: 'form', contentType: NO_CONTENT_TYPE_FORM, params: parseUrlEncoded(raw, 'utf-8') };
+	return unsupported;
+}
+
+function parseBody(
+	request: InboundRequest,
+	ct: ContentType | undefined,
+): { format: BodyFormat; contentType?: string; params: Params | Rejection } {
+	if (isEmptyBody(request)) return { format: 'none', params: emptyParams() };
+	if (!ct || ct.type === '') return parseUntypedBody(request.rawBody);
 	const raw = request.rawBody;
 	if (ct.type === 'application/x-www-form-urlencoded') {
 		return { format: 'form', params: raw ? parseUrlEncoded(raw, ct.charset) : paramsFromParsedObject(request.body) };
@@ -358,11 +442,13 @@ export function parseRequest(request: InboundRequest): ParseResult {
 		if (isRejection(query)) return query;
 		const ct = parseContentType(request.contentType);
 		let format: BodyFormat = 'none';
+		let contentType = ct?.type ?? '';
 		let body: Params = emptyParams();
 		if (method === 'POST') {
 			const parsed = parseBody(request, ct);
 			if (isRejection(parsed.params)) return parsed.params;
 			format = parsed.format;
+			if (parsed.contentType !== undefined) contentType = parsed.contentType;
 			body = parsed.params;
 		}
 		const params = emptyParams();
@@ -376,7 +462,7 @@ export function parseRequest(request: InboundRequest): ParseResult {
 					: 'No parameters: the POST request has an empty body and no query parameters',
 			);
 		}
-		return { ok: true, method, contentType: ct?.type ?? '', format, params, query, body };
+		return { ok: true, method, contentType, format, params, query, body };
 	} catch (error) {
 		return reject(400, `The request cannot be parsed: ${printable(String((error as Error)?.message ?? error), 120)}`);
 	}
