@@ -111,7 +111,7 @@ export async function readSetup(ctx: IExecuteFunctions): Promise<OutboundSetup> 
 		throw new NodeOperationError(
 			node,
 			`The credential does not fit Authentication "${authentication}": ${redactDeep(problem, secrets)}`,
-			{ description: 'Open the credential "KlickTipp Outbound Auth" and fill in what this authentication needs.' },
+			{ description: 'Open the credential "KlickTipp Outbound API" and fill in what this authentication needs.' },
 		);
 	}
 
