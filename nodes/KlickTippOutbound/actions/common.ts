@@ -15,7 +15,7 @@ import type { DeliveryDeps, DeliveryOptions, WireRequest, WireResponse } from '.
 import type { OutboundFormat, OutboundMethod } from '../../core/outbound/encoding';
 import type { OutboundField, StaticValue } from '../../core/outbound/mapping';
 import { DEFAULT_RETRY_POLICY } from '../../core/outbound/retry';
-import { cachingResolver, systemResolver } from '../../core/outbound/resolver';
+import type { EgressCheck } from '../../core/outbound/ssrf';
 import { checkTarget } from '../../core/outbound/ssrf';
 import {
 	DEFAULT_CONCURRENCY,
@@ -203,9 +203,19 @@ export function buildFor(
 	}
 }
 
-/** The injected side effects for core/outbound/deliver: n8n's HTTP helper, n8n's sleep, DNS with cache. */
+/** n8n's egress filter where the instance has it (n8n-workflow >= 2.30), feature-detected: no version sniffing. */
+function n8nEgressCheck(ctx: IExecuteFunctions): EgressCheck | undefined {
+	const helpers = ctx.helpers as {
+		getSecureEgressFilter?: () => { validateUrl(url: string): Promise<{ ok: true } | { ok: false; error: unknown }> };
+	};
+	if (typeof helpers.getSecureEgressFilter !== 'function') return undefined;
+	const filter = helpers.getSecureEgressFilter();
+	return async (url) => await filter.validateUrl(url);
+}
+
+/** The injected side effects for core/outbound/deliver: n8n's HTTP helper, n8n's sleep, n8n's egress check. */
 export function deliveryDeps(ctx: IExecuteFunctions, setup: OutboundSetup): DeliveryDeps {
-	const resolver = cachingResolver(systemResolver(), Date.now);
+	const egress = n8nEgressCheck(ctx);
 	const policy = { allowPrivateTargets: setup.options.allowPrivateTargets, requireHttps: setup.options.requireHttps };
 	return {
 		send: async (req: WireRequest): Promise<WireResponse> => {
@@ -224,7 +234,7 @@ export function deliveryDeps(ctx: IExecuteFunctions, setup: OutboundSetup): Deli
 		sleep: async (ms: number) => await sleep(ms),
 		random: Math.random,
 		now: Date.now,
-		checkTarget: async (url: string) => await checkTarget(url, policy, resolver),
+		checkTarget: async (url: string) => await checkTarget(url, policy, egress),
 	};
 }
 
