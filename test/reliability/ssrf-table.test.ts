@@ -8,8 +8,9 @@
  *     -translated, -compatible, NAT64 and 6to4 addresses) and checked: refused by default with a reason naming
  *     the class, allowed with allowPrivateTargets, and never handed to n8n's egress check (a recording double here).
  *     Addresses just outside each range are allowed. The guard does no DNS: the cases that needed a resolver (a host
- *     name resolving into each class, mixed answers, odd resolver spellings, a redirect to such a name) are judged
- *     by n8n's own SSRF protection and are in test/e2e/ssrf.test.ts, on a real n8n with it switched on.
+ *     name resolving into a blocked class, mixed answers, odd resolver spellings, a redirect to such a name, a name
+ *     that does not resolve) are judged by n8n's own SSRF protection; test/e2e/ssrf.test.ts runs them on a real
+ *     n8n with it switched on, with this machine's own host name (which resolves to a blocked address here).
  * (b) The real node (n8n-core WorkflowExecute) against a real receiver on 127.0.0.1: every loopback spelling
  *     of the receiver is refused by default (the receiver sees nothing) and delivers with allowPrivateTargets;
  *     localhost-style names are refused by name; redirects to private addresses are refused hop by hop.
