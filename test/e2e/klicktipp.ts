@@ -16,19 +16,19 @@ export const SECRETS = {
 
 export const CREDENTIAL_TYPE = 'klickTippOutboundApi';
 
-export function credentialData(kind: 'apiKey' | 'basicAuth' | 'signature' | 'all', apiKeyIn = 'body') {
+export function credentialData(kind: 'apiKey' | 'basicAuth' | 'signature' | 'all', keyLocation = 'body') {
 	const all = {
 		apiKey: SECRETS.apiKey,
-		apiKeyName: 'apiKey',
-		apiKeyIn,
+		keyName: 'apiKey',
+		keyLocation,
 		username: SECRETS.username,
 		password: SECRETS.password,
 		signingSecret: SECRETS.signingSecret,
 	};
 	if (kind === 'all') return all;
-	if (kind === 'apiKey') return { apiKey: all.apiKey, apiKeyName: all.apiKeyName, apiKeyIn };
-	if (kind === 'basicAuth') return { apiKeyName: 'apiKey', apiKeyIn, username: all.username, password: all.password };
-	return { apiKeyName: 'apiKey', apiKeyIn, signingSecret: all.signingSecret };
+	if (kind === 'apiKey') return { apiKey: all.apiKey, keyName: all.keyName, keyLocation };
+	if (kind === 'basicAuth') return { keyName: 'apiKey', keyLocation, username: all.username, password: all.password };
+	return { keyName: 'apiKey', keyLocation, signingSecret: all.signingSecret };
 }
 
 /** A realistic KlickTipp contact-data outbound (parameter names as KlickTipp's own templates use them). */

@@ -46,8 +46,8 @@ for (const version of E2E_VERSIONS) describe(`trigger → KlickTipp Outbound →
 		const signing = await n8n.api.createCredential('KT signing', CREDENTIAL_TYPE, credentialData('signature'));
 		const wpKey = await n8n.api.createCredential('WP access key', CREDENTIAL_TYPE, {
 			apiKey: SECRETS.apiKey,
-			apiKeyName: 'access_key',
-			apiKeyIn: 'query',
+			keyName: 'access_key',
+			keyLocation: 'query',
 		});
 		const basic = await n8n.api.createCredential('Warehouse login', CREDENTIAL_TYPE, credentialData('basicAuth'));
 		const base = { allowPrivateTargets: true, retryDelay: 50 };

@@ -144,7 +144,7 @@ export async function runOutbound(options: RunOptions): Promise<RunResult> {
 		position: [200, 0],
 		parameters: options.parameters,
 		...(options.onError ? { onError: options.onError } : {}),
-		...(options.credential ? { credentials: { klickTippOutboundApi: { id: 'cred-1', name: 'KlickTipp Outbound Auth' } } } : {}),
+		...(options.credential ? { credentials: { klickTippOutboundApi: { id: 'cred-1', name: 'KlickTipp Outbound API' } } } : {}),
 	};
 	const staticData = options.staticData ?? {};
 	const workflow = new Workflow({

@@ -116,7 +116,7 @@ describe('outbound delivery: authentication on the wire', () => {
 			const res = await runOutbound({
 				items: [contact('5')],
 				parameters: { ...baseParams(), authentication: 'apiKey', url: `${rx.url}/k` },
-				credential: { apiKey: key, apiKeyName: 'access_key', apiKeyIn: where },
+				credential: { apiKey: key, keyName: 'access_key', keyLocation: where },
 			});
 			check(rx);
 			assert.equal(res.main[0].json.status, 'delivered');
@@ -129,7 +129,7 @@ describe('outbound delivery: authentication on the wire', () => {
 		await runOutbound({
 			items: [contact('6')],
 			parameters: { ...baseParams(), method: 'GET', authentication: 'apiKey', url: `${rx.url}/g` },
-			credential: { apiKey: key, apiKeyName: 'apiKey', apiKeyIn: 'body' },
+			credential: { apiKey: key, keyName: 'apiKey', keyLocation: 'body' },
 		});
 		assert.equal(new URL(rx.requests[0].url, 'http://x').searchParams.get('apiKey'), key);
 	});

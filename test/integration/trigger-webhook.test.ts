@@ -15,7 +15,7 @@ const API_KEY = `kt_${randomBytes(16).toString('hex')}`;
 const PASSWORD = `pw_${randomBytes(12).toString('hex')}`;
 const SIGNING_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const SECRETS = [API_KEY, PASSWORD, SIGNING_SECRET, encodeURIComponent(SIGNING_SECRET)];
-const credential = { apiKey: API_KEY, apiKeyName: 'apiKey', apiKeyIn: 'body', username: 'klicktipp', password: PASSWORD, signingSecret: SIGNING_SECRET };
+const credential = { apiKey: API_KEY, keyName: 'apiKey', keyLocation: 'body', username: 'klicktipp', password: PASSWORD, signingSecret: SIGNING_SECRET };
 const FORM = 'application/x-www-form-urlencoded';
 
 const harnesses: Harness[] = [];

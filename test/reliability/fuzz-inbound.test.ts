@@ -162,7 +162,7 @@ const configArb: fc.Arbitrary<TriggerConfig> = fc.record({
 	includeHeaders: fc.boolean(),
 });
 const credentialArb = fc.oneof(
-	{ weight: 4, arbitrary: fc.constantFrom('body', 'query', 'header', 'somewhere', undefined).map((apiKeyIn) => ({ ...CREDENTIAL, apiKeyIn })) },
+	{ weight: 4, arbitrary: fc.constantFrom('body', 'query', 'header', 'somewhere', undefined).map((keyLocation) => ({ ...CREDENTIAL, keyLocation })) },
 	{ weight: 1, arbitrary: fc.constant(undefined) },
 	{ weight: 1, arbitrary: fc.constant({ ...CREDENTIAL, apiKey: '', signingSecret: 'whsec_!!' }) },
 );

@@ -279,7 +279,7 @@ describe('reliability: fuzzing the outbound mapper', () => {
 						assert.equal(e.parameter, expected.parameter);
 						assert.match(e.message, expected.message);
 					} else {
-						assert.ok(['fields', 'staticValues', 'emailParameterName', 'credential apiKeyName'].includes(e.parameter), e.parameter);
+						assert.ok(['fields', 'staticValues', 'emailParameterName', 'credential keyName'].includes(e.parameter), e.parameter);
 						outcomes.duplicateError++;
 						assert.match(e.message, /^Duplicate parameter names?: /);
 						for (const d of expected.message) assert.ok(e.message.includes(`"${d}"`), `the message names the duplicate "${d}": ${e.message}`);
@@ -515,9 +515,9 @@ describe('reliability: fuzzing buildRequest and delivery of odd URLs', () => {
 	it('800 items × configs × auth: the request or an OutboundParameterError; same origin; the body/query carries the params', () => {
 		const credentials = fc.constantFrom(
 			{ authentication: 'none' as const, credential: undefined },
-			{ authentication: 'apiKey' as const, credential: { apiKey: 'k&=#?/ä-0123456789', apiKeyName: 'apiKey', apiKeyIn: 'body' } },
-			{ authentication: 'apiKey' as const, credential: { apiKey: 'k-0123456789', apiKeyName: 'access_key', apiKeyIn: 'query' } },
-			{ authentication: 'apiKey' as const, credential: { apiKey: 'k-0123456789', apiKeyName: 'X-Key', apiKeyIn: 'header' } },
+			{ authentication: 'apiKey' as const, credential: { apiKey: 'k&=#?/ä-0123456789', keyName: 'apiKey', keyLocation: 'body' } },
+			{ authentication: 'apiKey' as const, credential: { apiKey: 'k-0123456789', keyName: 'access_key', keyLocation: 'query' } },
+			{ authentication: 'apiKey' as const, credential: { apiKey: 'k-0123456789', keyName: 'X-Key', keyLocation: 'header' } },
 			{ authentication: 'basicAuth' as const, credential: { username: 'u', password: 'pä ss' } },
 		);
 		// Mostly valid mappings (unique names; 'email' and 'apiKey' stay free for the email and a body API key), some
@@ -548,7 +548,7 @@ describe('reliability: fuzzing buildRequest and delivery of odd URLs', () => {
 					...(mapping.sendEmail ? ['email'] : []),
 					...mapping.fields.map((f) => f.parameterName.trim()),
 					...mapping.staticValues.map((v) => v.name.trim()),
-					...(auth.credential?.apiKeyIn === 'body' ? ['apiKey'] : []),
+					...(auth.credential?.keyLocation === 'body' ? ['apiKey'] : []),
 				].filter((n) => /^[A-Za-z0-9](?:[A-Za-z0-9.\-[\]]|_(?!_))*$/.test(n) && !n.endsWith('_'));
 				const phName = names.length ? fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...names) }, { weight: 1, arbitrary: fc.constant('nope') }) : fc.constant('nope');
 				return fc.record({ mapping: fc.constant(mapping), auth: fc.constant(auth), phNames: fc.array(phName, { minLength: 8, maxLength: 8 }) });
@@ -572,7 +572,7 @@ describe('reliability: fuzzing buildRequest and delivery of odd URLs', () => {
 						assert.ok(error instanceof MappingError || error instanceof PlaceholderError || error instanceof RequestBuildError);
 						outcomes.buildError++;
 						assert.ok(error.message.trim().length > 0);
-						assert.ok(['url', 'fields', 'staticValues', 'emailParameterName', 'credential apiKeyName'].includes(error.parameter), error.parameter);
+						assert.ok(['url', 'fields', 'staticValues', 'emailParameterName', 'credential keyName'].includes(error.parameter), error.parameter);
 						assertNoPollution();
 						return;
 					}
@@ -580,7 +580,7 @@ describe('reliability: fuzzing buildRequest and delivery of odd URLs', () => {
 					const { request, params } = built;
 					assert.equal(new URL(request.url).origin, new URL(template.origin).origin, 'same origin after placeholders and auth');
 					const sent: Array<[string, string]> = [...params];
-					if (auth.authentication === 'apiKey' && auth.credential?.apiKeyIn === 'body') sent.push(['apiKey', auth.credential.apiKey]);
+					if (auth.authentication === 'apiKey' && auth.credential?.keyLocation === 'body') sent.push(['apiKey', auth.credential.apiKey]);
 					if (method === 'GET') {
 						assert.equal(request.body, null);
 						const q = [...new URL(request.url).searchParams];
@@ -594,7 +594,7 @@ describe('reliability: fuzzing buildRequest and delivery of odd URLs', () => {
 					} else {
 						assert.deepEqual([...new URLSearchParams(request.body!)], sent.map(([k, v]) => [usv(k), usv(v)]));
 					}
-					if (auth.authentication === 'apiKey' && auth.credential?.apiKeyIn === 'query') assert.equal(new URL(request.url).searchParams.get('access_key'), 'k-0123456789');
+					if (auth.authentication === 'apiKey' && auth.credential?.keyLocation === 'query') assert.equal(new URL(request.url).searchParams.get('access_key'), 'k-0123456789');
 					assertNoPollution();
 				},
 			),

@@ -16,8 +16,8 @@ export const SIGNING_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 export const CREDENTIAL = {
 	apiKey: API_KEY,
-	apiKeyName: 'apiKey',
-	apiKeyIn: 'body',
+	keyName: 'apiKey',
+	keyLocation: 'body',
 	username: USERNAME,
 	password: PASSWORD,
 	signingSecret: SIGNING_SECRET,

@@ -195,21 +195,21 @@ const AUTH_MODES: AuthMode[] = [
 	{
 		name: 'apiKey/body',
 		authentication: 'apiKey',
-		credential: { ...CREDENTIAL, apiKeyIn: 'body' },
+		credential: { ...CREDENTIAL, keyLocation: 'body' },
 		reached: (r) => (JSON.parse(r.body || '{}') as IDataObject).apiKey === API_KEY,
 		maskedInPreview: (q) => (JSON.parse(q.body ?? '{}') as IDataObject).apiKey === '***',
 	},
 	{
 		name: 'apiKey/query',
 		authentication: 'apiKey',
-		credential: { ...CREDENTIAL, apiKeyIn: 'query' },
+		credential: { ...CREDENTIAL, keyLocation: 'query' },
 		reached: (r) => new URL(r.url, 'http://x').searchParams.get('apiKey') === API_KEY,
 		maskedInPreview: (q) => new URL(q.url).searchParams.get('apiKey') === '***',
 	},
 	{
 		name: 'apiKey/header',
 		authentication: 'apiKey',
-		credential: { ...CREDENTIAL, apiKeyIn: 'header' },
+		credential: { ...CREDENTIAL, keyLocation: 'header' },
 		reached: (r) => r.headers.apikey === API_KEY,
 		maskedInPreview: (q) => q.headers.apikey === '***',
 	},
@@ -371,7 +371,7 @@ describe('secrets scan: outbound send delivered (receiver 200, echoing the reque
 			const { res, texts } = await runScanned({
 				items: ITEMS,
 				parameters: outboundParams({ authentication: 'apiKey', ...extra }),
-				credential: { ...CREDENTIAL, apiKeyIn: 'body' },
+				credential: { ...CREDENTIAL, keyLocation: 'body' },
 			});
 			assert.equal(res.error, undefined, errorTexts(res.error).slice(0, 300));
 			const r = rx.requests[0];
@@ -421,7 +421,7 @@ describe('secrets scan: the secret also in the URL or a static value', () => {
 		const { res, texts } = await runScanned({
 			items: ITEMS,
 			parameters: outboundParams({ authentication: 'apiKey', url: `${rx.url}/hook/__apiKey__?k=__apiKey__&id=__SubscriberID__` }),
-			credential: { ...CREDENTIAL, apiKeyIn: 'body' },
+			credential: { ...CREDENTIAL, keyLocation: 'body' },
 		});
 		assert.equal(res.error, undefined, errorTexts(res.error).slice(0, 300));
 		const r = rx.requests[0];
@@ -437,7 +437,7 @@ describe('secrets scan: the secret also in the URL or a static value', () => {
 			const { res, texts } = await runScanned({
 				items: ITEMS,
 				parameters: outboundParams({ authentication: 'apiKey', url: `${rx.url}/hook/__apiKey__?k=__apiKey__` }),
-				credential: { ...CREDENTIAL, apiKeyIn: 'body' },
+				credential: { ...CREDENTIAL, keyLocation: 'body' },
 				onError,
 			});
 			assert.ok(rx.requests.every((r) => r.url.includes(API_KEY)));
@@ -528,7 +528,7 @@ describe('secrets scan: outbound preview and sendTest', () => {
 		const { res, texts } = await runScanned({
 			items: ITEMS,
 			parameters: outboundParams({ operation: 'sendTest', authentication: 'apiKey' }),
-			credential: { ...CREDENTIAL, apiKeyIn: 'query' },
+			credential: { ...CREDENTIAL, keyLocation: 'query' },
 		});
 		assert.ok(res.error);
 		assert.match(errorTexts(res.error), /failed with HTTP 500/);
@@ -542,7 +542,7 @@ describe('secrets scan: outbound errors', () => {
 			const { res, texts } = await runScanned({
 				items: ITEMS,
 				parameters: outboundParams({ authentication: 'apiKey', url: `${rx.url}/hook/__apiKey__` }, { allowPrivateTargets: false }),
-				credential: { ...CREDENTIAL, apiKeyIn: 'body' },
+				credential: { ...CREDENTIAL, keyLocation: 'body' },
 				onError,
 			});
 			assert.equal(rx.requests.length, 0, 'nothing may reach a refused target');
@@ -553,7 +553,7 @@ describe('secrets scan: outbound errors', () => {
 		const query = await runScanned({
 			items: ITEMS,
 			parameters: outboundParams({ authentication: 'apiKey' }, { allowPrivateTargets: false }),
-			credential: { ...CREDENTIAL, apiKeyIn: 'query' },
+			credential: { ...CREDENTIAL, keyLocation: 'query' },
 		});
 		assert.ok(query.res.error);
 		assertClean(query.texts, 'SSRF, key in query');
@@ -588,7 +588,7 @@ describe('secrets scan: outbound errors', () => {
 		const { res, texts } = await runScanned({
 			items: ITEMS,
 			parameters: outboundParams({ authentication: 'apiKey', url }),
-			credential: { ...CREDENTIAL, apiKeyIn: 'query' },
+			credential: { ...CREDENTIAL, keyLocation: 'query' },
 		});
 		assert.ok(res.error);
 		assert.match(errorTexts(res.error), /Network error|ECONNREFUSED/);
@@ -599,7 +599,7 @@ describe('secrets scan: outbound errors', () => {
 		const { res, texts } = await runScanned({
 			items: ITEMS,
 			parameters: outboundParams({ authentication: 'apiKey' }),
-			credential: { ...CREDENTIAL, apiKeyIn: 'header', apiKeyName: 'bad name' },
+			credential: { ...CREDENTIAL, keyLocation: 'header', keyName: 'bad name' },
 		});
 		assert.ok(res.error);
 		assert.match(errorTexts(res.error), /credential does not fit/);

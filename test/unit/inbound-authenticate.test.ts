@@ -9,7 +9,7 @@ import { emptyParams, type Params, type Rejection } from '../../nodes/core/inbou
 const KEY = 'k3y-' + randomBytes(12).toString('hex');
 const PASS = 'p@ss-' + randomBytes(8).toString('hex');
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
-const cred: InboundCredential = { apiKey: KEY, apiKeyName: 'apiKey', apiKeyIn: 'body', username: 'kt', password: PASS, signingSecret: SECRET };
+const cred: InboundCredential = { apiKey: KEY, keyName: 'apiKey', keyLocation: 'body', username: 'kt', password: PASS, signingSecret: SECRET };
 
 function params(obj: Record<string, unknown>): Params {
 	const p = emptyParams();
@@ -40,12 +40,12 @@ describe('inbound authenticate: API key', () => {
 		assert.equal(authenticate('apiKey', cred, req({ method: 'GET', query: params({ apiKey: KEY }) })).ok, true);
 	});
 	it('query and header locations; header also as "Bearer <key>"', () => {
-		const q = { ...cred, apiKeyIn: 'query' };
+		const q = { ...cred, keyLocation: 'query' };
 		assert.equal(authenticate('apiKey', q, req({ query: params({ apiKey: KEY }) })).ok, true);
 		denied(authenticate('apiKey', q, req({ body: params({ apiKey: KEY }) })), /URL query parameter/);
-		const h = { ...cred, apiKeyIn: 'header', apiKeyName: 'X-Api-Key' };
+		const h = { ...cred, keyLocation: 'header', keyName: 'X-Api-Key' };
 		assert.equal(authenticate('apiKey', h, req({ headers: { 'x-api-key': KEY } })).ok, true);
-		assert.equal(authenticate('apiKey', { ...h, apiKeyName: 'Authorization' }, req({ headers: { authorization: `Bearer ${KEY}` } })).ok, true);
+		assert.equal(authenticate('apiKey', { ...h, keyName: 'Authorization' }, req({ headers: { authorization: `Bearer ${KEY}` } })).ok, true);
 		denied(authenticate('apiKey', h, req({ headers: { 'x-api-key': KEY + 'x' } })), /does not match/);
 	});
 	it('rejects wrong, missing, repeated and non-text keys', () => {
@@ -58,8 +58,8 @@ describe('inbound authenticate: API key', () => {
 	});
 	it('an incomplete credential never accepts', () => {
 		denied(authenticate('apiKey', { ...cred, apiKey: '' }, req({ body: params({ apiKey: '' }) })), /credential .* is incomplete/);
-		denied(authenticate('apiKey', { ...cred, apiKeyName: '' }, req({ body: params({ '': KEY }) })), /incomplete/);
-		denied(authenticate('apiKey', { ...cred, apiKeyIn: 'cookie' }, req({ body: params({ apiKey: KEY }) })), /Location/);
+		denied(authenticate('apiKey', { ...cred, keyName: '' }, req({ body: params({ '': KEY }) })), /incomplete/);
+		denied(authenticate('apiKey', { ...cred, keyLocation: 'cookie' }, req({ body: params({ apiKey: KEY }) })), /Location/);
 		denied(authenticate('apiKey', undefined, req({ body: params({ apiKey: KEY }) })), /no credential/);
 		denied(authenticate('unknownMode', cred, req()), /unknown/);
 	});

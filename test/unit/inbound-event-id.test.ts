@@ -28,7 +28,7 @@ describe('inbound stripSecrets', () => {
 	it('removes the API key parameter (any case), Authorization, and parameters holding a secret', () => {
 		const out = stripSecrets(
 			p({ email: 'a@b.de', apiKey: 'whatever', APIKEY: 'x', Authorization: 'token', pw: 'hunter2-password', list: ['a', 's3cret-api-key'], token: ' s3cret-api-key ' }),
-			{ apiKeyName: 'apiKey', secrets },
+			{ keyName: 'apiKey', secrets },
 		);
 		assert.deepEqual({ ...out }, { email: 'a@b.de' });
 		assert.equal(Object.getPrototypeOf(out), null);

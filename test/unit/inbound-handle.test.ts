@@ -9,7 +9,7 @@ import { signPayload } from '../../nodes/core/signature';
 const KEY = 'kt-api-key-0123456789abcdef';
 const PASS = 'basic-pass-9876';
 const SECRET = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
-const cred = { apiKey: KEY, apiKeyName: 'apiKey', apiKeyIn: 'body', username: 'kt', password: PASS, signingSecret: SECRET };
+const cred = { apiKey: KEY, keyName: 'apiKey', keyLocation: 'body', username: 'kt', password: PASS, signingSecret: SECRET };
 const NOW = Date.parse('2026-01-02T03:04:05Z');
 const FORM = 'application/x-www-form-urlencoded';
 

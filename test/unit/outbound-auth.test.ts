@@ -14,7 +14,7 @@ describe('outbound auth: API key placement', () => {
 	const key = 'sk_live_0123456789abcdef';
 
 	it('body: a static value (POST body, or the query for GET)', () => {
-		const cred = { apiKey: key, apiKeyName: 'access_key', apiKeyIn: 'body' };
+		const cred = { apiKey: key, keyName: 'access_key', keyLocation: 'body' };
 		assert.deepEqual(authParams('apiKey', cred), [['access_key', key]]);
 		const req = applyAuth(encodeRequest('POST', 'form', 'https://x/h', [...params, ...authParams('apiKey', cred)]), 'apiKey', cred);
 		assert.equal(new URLSearchParams(req.body!).get('access_key'), key);
@@ -23,7 +23,7 @@ describe('outbound auth: API key placement', () => {
 	});
 
 	it('query: appended to the URL, not the body', () => {
-		const cred = { apiKey: key, apiKeyName: 'token', apiKeyIn: 'query' };
+		const cred = { apiKey: key, keyName: 'token', keyLocation: 'query' };
 		assert.deepEqual(authParams('apiKey', cred), []);
 		const req = applyAuth(encodeRequest('POST', 'json', 'https://x/h?a=1', params), 'apiKey', cred);
 		assert.equal(req.url, `https://x/h?a=1&token=${key}`);
@@ -31,7 +31,7 @@ describe('outbound auth: API key placement', () => {
 	});
 
 	it('header: sent as a header and marked as a credential header', () => {
-		const cred = { apiKey: key, apiKeyName: 'X-Api-Key', apiKeyIn: 'header' };
+		const cred = { apiKey: key, keyName: 'X-Api-Key', keyLocation: 'header' };
 		const req = applyAuth(encodeRequest('GET', 'json', 'https://x/h', params), 'apiKey', cred);
 		assert.equal(req.headers['x-api-key'], key);
 		assert.deepEqual(req.credentialHeaders, ['x-api-key']);
@@ -47,9 +47,9 @@ describe('outbound auth: API key placement', () => {
 
 	it('reports credential problems without their values', () => {
 		assert.equal(credentialProblem('none', undefined), null);
-		assert.match(credentialProblem('apiKey', { apiKeyName: 'k' })!, /no API key/);
-		assert.match(credentialProblem('apiKey', { apiKey: 'x', apiKeyName: ' ' })!, /parameter name/);
-		assert.match(credentialProblem('apiKey', { apiKey: 'x', apiKeyName: 'bad header', apiKeyIn: 'header' })!, /header name/);
+		assert.match(credentialProblem('apiKey', { keyName: 'k' })!, /no API key/);
+		assert.match(credentialProblem('apiKey', { apiKey: 'x', keyName: ' ' })!, /parameter name/);
+		assert.match(credentialProblem('apiKey', { apiKey: 'x', keyName: 'bad header', keyLocation: 'header' })!, /header name/);
 		assert.match(credentialProblem('basicAuth', { username: 'a' })!, /password/);
 		const bad = 'whsec_!!notbase64!!';
 		const msg = credentialProblem('signature', { signingSecret: bad })!;
@@ -99,10 +99,10 @@ describe('outbound secrets', () => {
 
 	it('credential test checks locally and never echoes values', () => {
 		assert.equal(credentialCheck({}).ok, false);
-		const good = credentialCheck({ apiKey: 'a'.repeat(20), apiKeyName: 'apiKey', apiKeyIn: 'body' });
+		const good = credentialCheck({ apiKey: 'a'.repeat(20), keyName: 'apiKey', keyLocation: 'body' });
 		assert.equal(good.ok, true);
 		assert.match(good.message, /API key/);
-		assert.equal(credentialCheck({ apiKey: 'short', apiKeyName: 'k' }).ok, false);
+		assert.equal(credentialCheck({ apiKey: 'short', keyName: 'k' }).ok, false);
 		const badSecret = credentialCheck({ signingSecret: 'whsec_%%%%' });
 		assert.equal(badSecret.ok, false);
 		assert.ok(!badSecret.message.includes('%%%%'));

@@ -6,6 +6,7 @@ import type { DeliveryDeps, WireRequest, WireResponse } from '../../nodes/core/o
 import { applyAuth, signRequest } from '../../nodes/core/outbound/auth';
 import { encodeRequest } from '../../nodes/core/outbound/encoding';
 import { DEFAULT_RETRY_POLICY } from '../../nodes/core/outbound/retry';
+import { checkTarget, type EgressCheck } from '../../nodes/core/outbound/ssrf';
 import { verifySignature } from '../../nodes/core/signature';
 
 type Step = Partial<WireResponse> | Error;
@@ -29,7 +30,7 @@ function fakeDeps(steps: Step[], blocked: string[] = []) {
 		random: () => 0.5,
 		now: () => clock,
 		checkTarget: async (url) =>
-			blocked.some((b) => url.includes(b)) ? { ok: false, reason: `Refused to contact ${new URL(url).hostname}` } : { ok: true, addresses: [] },
+			blocked.some((b) => url.includes(b)) ? { ok: false, reason: `Refused to contact ${new URL(url).hostname}` } : { ok: true },
 	};
 	return { deps, sent, sleeps };
 }
@@ -156,4 +157,74 @@ describe('outbound deliver', () => {
 			assert.equal(v.ok, true);
 		}
 	});
+
+	describe('SSRF guard at delivery: a failed lookup is a network error (retried), a blocked address a refusal (final)', () => {
+		const strict = { allowPrivateTargets: false, requireHttps: false };
+		const lookupError = (code: string) => Object.assign(new Error(`getaddrinfo ${code} crm.example.com`), { code, hostname: 'crm.example.com' });
+		const blocked = Object.assign(new Error('The request was blocked because it resolves to a restricted IP address'), {
+			name: 'SsrfBlockedIpError',
+			description: "The target 'crm.example.com' (10.0.0.5) is not allowed.",
+		});
+		/** deps whose guard is the real checkTarget over an egress check that answers from a script. */
+		function guarded(script: Array<Error | 'ok' | 'blocked'>, sendSteps: Step[] = []) {
+			const f = fakeDeps(sendSteps);
+			let checks = 0;
+			const egress: EgressCheck = async () => {
+				checks++;
+				const next = script.shift() ?? 'ok';
+				if (next instanceof Error) throw next;
+				return next === 'ok' ? { ok: true } : { ok: false, error: blocked };
+			};
+			f.deps.checkTarget = async (url) => await checkTarget(url, strict, egress);
+			return { ...f, checks: () => checks };
+		}
+
+		it('ENOTFOUND, EAI_AGAIN, then the lookup works: delivered on attempt 3', async () => {
+			const g = guarded([lookupError('ENOTFOUND'), lookupError('EAI_AGAIN'), 'ok']);
+			const r = await deliver(request, options, g.deps);
+			assert.equal(r.status, 'delivered', r.reason);
+			assert.equal(r.attempts, 3);
+			assert.equal(g.sent.length, 1, 'nothing was sent while the host did not resolve');
+			assert.deepEqual(g.sleeps, [50, 100]);
+		});
+
+		it('a lookup that keeps failing uses every attempt of maxAttempts and says so', async () => {
+			const g = guarded([1, 2, 3, 4].map(() => lookupError('ENOTFOUND')));
+			const r = await deliver(request, options, g.deps);
+			assert.equal(r.status, 'failed');
+			assert.equal(r.attempts, 4);
+			assert.equal(g.checks(), 4);
+			assert.equal(g.sent.length, 0);
+			assert.match(r.reason!, /^Network error: getaddrinfo ENOTFOUND crm\.example\.com \(after 4 attempts\)$/);
+			assert.doesNotMatch(r.reason!, /Refused/);
+		});
+
+		it('the same failure from the request (the HTTP client resolving) is retried too', async () => {
+			const g = guarded([], [lookupError('EAI_AGAIN'), lookupError('ENOTFOUND'), { statusCode: 200 }]);
+			const r = await deliver(request, options, g.deps);
+			assert.equal(r.status, 'delivered');
+			assert.equal(r.attempts, 3);
+		});
+
+		it("n8n refusing the host (blocked class) is final: one attempt, nothing sent, the reason names host and address", async () => {
+			const g = guarded(['blocked']);
+			const r = await deliver(request, options, g.deps);
+			assert.equal(r.status, 'failed');
+			assert.equal(r.attempts, 1);
+			assert.equal(g.sent.length, 0);
+			assert.deepEqual(g.sleeps, []);
+			assert.match(r.reason!, /^Refused by n8n's SSRF protection .*'crm\.example\.com' \(10\.0\.0\.5\)/);
+		});
+
+		it("n8n refusing at connect time (thrown by the request, wrapped by the HTTP client) is final, not retried", async () => {
+			const wrapped = Object.assign(new Error(blocked.message), { name: 'AxiosError', cause: blocked });
+			const g = guarded([], [wrapped, { statusCode: 200 }]);
+			const r = await deliver(request, options, g.deps);
+			assert.equal(r.status, 'failed');
+			assert.equal(r.attempts, 1);
+			assert.equal(g.sent.length, 1);
+			assert.match(r.reason!, /^Refused by n8n's SSRF protection/);
+		});
+	});
 });
+

@@ -194,7 +194,7 @@ describe('outbound buildRequest', () => {
 	});
 
 	it('puts an API key with location body in the body as a static value (and into GET queries)', () => {
-		const cred = { apiKey: 'k-1234567890abcdef', apiKeyName: 'apiKey', apiKeyIn: 'body' };
+		const cred = { apiKey: 'k-1234567890abcdef', keyName: 'apiKey', keyLocation: 'body' };
 		const post = buildRequest(item, { ...config, authentication: 'apiKey' }, cred);
 		assert.deepEqual(JSON.parse(post.request.body!).apiKey, 'k-1234567890abcdef');
 		const get = buildRequest(item, { ...config, method: 'GET', authentication: 'apiKey' }, cred);

@@ -1,9 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { checkTarget, classifyAddress, parseIPv4, parseIPv6 } from '../../nodes/core/outbound/ssrf';
-import type { Resolver } from '../../nodes/core/outbound/ssrf';
-import { cachingResolver } from '../../nodes/core/outbound/resolver';
+import { checkTarget, classifyAddress, classifyHostName, egressRefusal, parseIPv4, parseIPv6 } from '../../nodes/core/outbound/ssrf';
+import type { EgressCheck } from '../../nodes/core/outbound/ssrf';
 
 /** Every blocked class, spelled every way. */
 const BLOCKED: Array<[string, RegExp]> = [
@@ -86,75 +85,128 @@ describe('SSRF guard: classifyAddress', () => {
 	});
 });
 
-describe('SSRF guard: checkTarget', () => {
-	const resolver = (map: Record<string, string[]>): Resolver => async (host) => {
-		if (!(host in map)) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
-		return map[host].map((address) => ({ address }));
-	};
-	const dns = resolver({
-		'crm.example.com': ['93.184.216.34', '2606:2800:220:1::1'],
-		'localhost': ['127.0.0.1', '::1'],
-		'rebind.example.com': ['93.184.216.34', '10.0.0.5'],
-		'metadata.example.com': ['fd00:ec2::254'],
+/** n8n's SsrfBlockedIpError as n8n >= 2.12 throws it (a UserError subclass; only its shape matters here). */
+function n8nBlockedIp(ip: string, hostname?: string): Error {
+	const target = hostname ? `'${hostname}' (${ip})` : ip;
+	return Object.assign(new Error('The request was blocked because it resolves to a restricted IP address'), {
+		name: 'SsrfBlockedIpError',
+		description: `The target ${target} is not allowed. This is a security measure to prevent Server-Side Request Forgery (SSRF).`,
+		ip,
+		hostname,
 	});
+}
+
+/** An egress check with n8n's semantics over a fixed host table: refusal as a result, lookup failure as a rejection. */
+function egressOver(map: Record<string, string[]>): EgressCheck & { asked: string[] } {
+	const asked: string[] = [];
+	const check = (async (url: string) => {
+		asked.push(url);
+		const host = new URL(url).hostname;
+		const addresses = map[host];
+		if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+		const bad = addresses.find((a) => classifyAddress(a)?.blocked);
+		return bad ? { ok: false as const, error: n8nBlockedIp(bad, host) } : { ok: true as const };
+	}) as EgressCheck & { asked: string[] };
+	check.asked = asked;
+	return check;
+}
+
+describe('SSRF guard: checkTarget (no DNS of its own)', () => {
 	const strict = { allowPrivateTargets: false, requireHttps: false };
+	const open = { allowPrivateTargets: true, requireHttps: false };
 
-	it('accepts a public host', async () => {
-		assert.deepEqual(await checkTarget('https://crm.example.com/x', strict, dns), { ok: true, addresses: ['93.184.216.34', '2606:2800:220:1::1'] });
+	it('accepts a public host name without any lookup when the instance has no egress check', async () => {
+		assert.deepEqual(await checkTarget('https://crm.example.com/x', strict), { ok: true });
+		assert.deepEqual(await checkTarget('https://does-not-exist.invalid/x', strict), { ok: true }, 'no DNS here: n8n resolves it');
 	});
 
-	it('refuses a host when any of its addresses is private', async () => {
-		for (const url of ['http://localhost:8080/', 'https://rebind.example.com/', 'http://metadata.example.com/latest']) {
-			const v = await checkTarget(url, strict, dns);
-			assert.equal(v.ok, false, url);
-			assert.match((v as { reason: string }).reason, /Refused to contact .*server-side request forgery/);
-		}
-	});
-
-	it('refuses literal addresses in every spelling the URL parser accepts', async () => {
-		for (const host of ['127.0.0.1', '2130706433', '0x7f000001', '0177.0.0.1', '127.1', '[::1]', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '169.254.169.254', '[fd00:ec2::254]', '100.64.1.1', '[::]', '0.0.0.0']) {
-			const v = await checkTarget(`http://${host}/hook`, strict, dns);
+	it('refuses localhost-style and metadata names itself, without DNS', async () => {
+		for (const host of ['localhost', 'LOCALHOST', 'localhost.', 'app.localhost', 'localhost.localdomain', 'ip6-localhost', 'metadata.google.internal', 'Metadata.Google.Internal.', 'metadata', 'instance-data.ec2.internal', 'metadata.azure.internal']) {
+			const egress = egressOver({});
+			const v = await checkTarget(`http://${host}:8080/`, strict, egress);
 			assert.equal(v.ok, false, host);
+			assert.match((v as { reason: string }).reason, /^Refused to contact .*: (loopback \(localhost\)|cloud metadata service \(.+\)) addresses are blocked/);
+			assert.deepEqual(egress.asked, [], 'refused before n8n is asked');
+			assert.equal((await checkTarget(`http://${host}:8080/`, open)).ok, true, `${host} with allowPrivateTargets`);
+		}
+		for (const host of ['localhost.example.com', 'mylocalhost', 'metadata.example.com', 'crm.internal']) {
+			assert.equal(classifyHostName(host), null, host);
 		}
 	});
 
-	it('allowPrivateTargets lets everything through (still http(s) only)', async () => {
-		const open = { allowPrivateTargets: true, requireHttps: false };
-		assert.equal((await checkTarget('http://127.0.0.1:9/', open, dns)).ok, true);
-		assert.equal((await checkTarget('file:///etc/passwd', open, dns)).ok, false);
+	it('refuses literal addresses in every spelling the URL parser accepts, without asking n8n', async () => {
+		for (const host of ['127.0.0.1', '2130706433', '0x7f000001', '0177.0.0.1', '127.1', '[::1]', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '169.254.169.254', '[fd00:ec2::254]', '100.64.1.1', '[::]', '0.0.0.0']) {
+			const egress = egressOver({});
+			const v = await checkTarget(`http://${host}/hook`, strict, egress);
+			assert.equal(v.ok, false, host);
+			assert.deepEqual(egress.asked, [], host);
+		}
+	});
+
+	it('host names are judged by n8n\'s egress check: its refusal is a refusal, naming host and address', async () => {
+		const egress = egressOver({ 'crm.example.com': ['93.184.216.34'], 'intranet.example.com': ['93.184.216.34', '10.0.0.5'] });
+		assert.deepEqual(await checkTarget('https://crm.example.com/x', strict, egress), { ok: true });
+		const v = await checkTarget('https://intranet.example.com/x', strict, egress);
+		assert.equal(v.ok, false);
+		assert.match((v as { reason: string }).reason, /^Refused by n8n's SSRF protection \(N8N_SSRF_PROTECTION_ENABLED\): The request was blocked .*'intranet\.example\.com' \(10\.0\.0\.5\)/);
+		assert.deepEqual(egress.asked, ['https://crm.example.com/x', 'https://intranet.example.com/x']);
+	});
+
+	it('allowPrivateTargets lifts only our own checks: n8n\'s instance policy still applies', async () => {
+		const egress = egressOver({ '127.0.0.1': ['127.0.0.1'] });
+		const v = await checkTarget('http://127.0.0.1:9/', open, egress);
+		assert.equal(v.ok, false);
+		assert.match((v as { reason: string }).reason, /does not override the instance's policy.*N8N_SSRF_ALLOWED_IP_RANGES/);
+		assert.equal((await checkTarget('http://127.0.0.1:9/', open)).ok, true);
+		assert.equal((await checkTarget('file:///etc/passwd', open)).ok, false);
+	});
+
+	it('a failed lookup in n8n\'s check is not a refusal: checkTarget rejects with it (a network error, retried)', async () => {
+		const egress = egressOver({});
+		await assert.rejects(checkTarget('https://nope.example.com/', strict, egress), { code: 'ENOTFOUND' });
+		const again: EgressCheck = async () => {
+			throw Object.assign(new Error('getaddrinfo EAI_AGAIN crm.example.com'), { code: 'EAI_AGAIN' });
+		};
+		await assert.rejects(checkTarget('https://crm.example.com/', strict, again), { code: 'EAI_AGAIN' });
 	});
 
 	it('requireHttps refuses http', async () => {
-		const v = await checkTarget('http://crm.example.com/', { allowPrivateTargets: false, requireHttps: true }, dns);
+		const v = await checkTarget('http://crm.example.com/', { allowPrivateTargets: false, requireHttps: true });
 		assert.equal(v.ok, false);
 		assert.match((v as { reason: string }).reason, /HTTPS is required/);
 	});
 
-	it('refuses unresolvable hosts, userinfo and bad URLs with a reason', async () => {
-		assert.match(((await checkTarget('https://nope.invalid/', strict, dns)) as { reason: string }).reason, /ENOTFOUND/);
-		assert.equal((await checkTarget('https://u:p@crm.example.com/', strict, dns)).ok, false);
-		assert.equal((await checkTarget('not a url', strict, dns)).ok, false);
-		assert.equal((await checkTarget('gopher://crm.example.com/', strict, dns)).ok, false);
+	it('refuses userinfo, non-http schemes and bad URLs with a reason', async () => {
+		assert.equal((await checkTarget('https://u:p@crm.example.com/', strict)).ok, false);
+		assert.equal((await checkTarget('https://u:p@crm.example.com/', open)).ok, false);
+		assert.equal((await checkTarget('not a url', strict)).ok, false);
+		assert.equal((await checkTarget('gopher://crm.example.com/', strict)).ok, false);
+	});
+});
+
+describe('SSRF guard: egressRefusal (n8n\'s refusals, wherever they are wrapped)', () => {
+	it('recognises SsrfBlockedIpError / SsrfBlockedHostnameError, also as cause or in errors[]', () => {
+		const ip = n8nBlockedIp('127.0.1.1', 'myhost');
+		const host = Object.assign(new Error('The request was blocked because the destination hostname is restricted'), { name: 'SsrfBlockedHostnameError' });
+		const axiosLike = Object.assign(new Error(ip.message), { name: 'AxiosError', code: 'ERR_BAD_REQUEST', cause: ip });
+		const nested = Object.assign(new Error('request failed'), { cause: axiosLike });
+		const aggregate = Object.assign(new Error('connect failed'), { errors: [new Error('x'), host] });
+		for (const e of [ip, host, axiosLike, nested, aggregate]) assert.match(egressRefusal(e) ?? '', /^Refused by n8n's SSRF protection/, String(e));
+		assert.match(egressRefusal(nested)!, /'myhost' \(127\.0\.1\.1\)/);
 	});
 
-	it('the caching resolver looks a host up once, but not failures', async () => {
-		let calls = 0;
-		let fail = true;
-		const inner: Resolver = async () => {
-			calls++;
-			if (fail) throw Object.assign(new Error('x'), { code: 'EAI_AGAIN' });
-			return [{ address: '93.184.216.34' }];
-		};
-		let t = 0;
-		const cached = cachingResolver(inner, () => t, 1000);
-		await assert.rejects(cached('a.example'));
-		await new Promise((r) => setImmediate(r));
-		fail = false;
-		await cached('a.example');
-		await cached('A.example');
-		assert.equal(calls, 2);
-		t = 2000;
-		await cached('a.example');
-		assert.equal(calls, 3);
+	it('network errors are not refusals', () => {
+		for (const e of [
+			Object.assign(new Error('getaddrinfo ENOTFOUND x'), { code: 'ENOTFOUND' }),
+			Object.assign(new Error('getaddrinfo EAI_AGAIN x'), { code: 'EAI_AGAIN' }),
+			Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', cause: new Error('inner') }),
+			'a string',
+			undefined,
+		]) {
+			assert.equal(egressRefusal(e), undefined, String(e));
+		}
+		const loop: { name: string; cause?: unknown } = { name: 'Error' };
+		loop.cause = loop;
+		assert.equal(egressRefusal(loop), undefined, 'a cause cycle ends');
 	});
 });

@@ -16,7 +16,7 @@ import type { OutboundFormat, OutboundMethod } from '../../core/outbound/encodin
 import { Pacers } from '../../core/outbound/pacer';
 import type { OutboundField, StaticValue } from '../../core/outbound/mapping';
 import { DEFAULT_RETRY_POLICY } from '../../core/outbound/retry';
-import { cachingResolver, systemResolver } from '../../core/outbound/resolver';
+import type { EgressCheck } from '../../core/outbound/ssrf';
 import { checkTarget } from '../../core/outbound/ssrf';
 import {
 	DEFAULT_CONCURRENCY,
@@ -112,7 +112,7 @@ export async function readSetup(ctx: IExecuteFunctions): Promise<OutboundSetup> 
 		throw new NodeOperationError(
 			node,
 			`The credential does not fit Authentication "${authentication}": ${redactDeep(problem, secrets)}`,
-			{ description: 'Open the credential "KlickTipp Outbound Auth" and fill in what this authentication needs.' },
+			{ description: 'Open the credential "KlickTipp Outbound API" and fill in what this authentication needs.' },
 		);
 	}
 
@@ -204,9 +204,19 @@ export function buildFor(
 	}
 }
 
-/** The injected side effects for core/outbound/deliver: n8n's HTTP helper, n8n's sleep, DNS with cache. */
+/** n8n's egress filter where the instance has it (n8n-workflow >= 2.30), feature-detected: no version sniffing. */
+function n8nEgressCheck(ctx: IExecuteFunctions): EgressCheck | undefined {
+	const helpers = ctx.helpers as {
+		getSecureEgressFilter?: () => { validateUrl(url: string): Promise<{ ok: true } | { ok: false; error: unknown }> };
+	};
+	if (typeof helpers.getSecureEgressFilter !== 'function') return undefined;
+	const filter = helpers.getSecureEgressFilter();
+	return async (url) => await filter.validateUrl(url);
+}
+
+/** The injected side effects for core/outbound/deliver: n8n's HTTP helper, n8n's sleep, n8n's egress check. */
 export function deliveryDeps(ctx: IExecuteFunctions, setup: OutboundSetup): DeliveryDeps {
-	const resolver = cachingResolver(systemResolver(), Date.now);
+	const egress = n8nEgressCheck(ctx);
 	const policy = { allowPrivateTargets: setup.options.allowPrivateTargets, requireHttps: setup.options.requireHttps };
 	return {
 		send: async (req: WireRequest): Promise<WireResponse> => {
@@ -225,7 +235,7 @@ export function deliveryDeps(ctx: IExecuteFunctions, setup: OutboundSetup): Deli
 		sleep: async (ms: number) => await sleep(ms),
 		random: Math.random,
 		now: Date.now,
-		checkTarget: async (url: string) => await checkTarget(url, policy, resolver),
+		checkTarget: async (url: string) => await checkTarget(url, policy, egress),
 		pacers: ctx.getNodeParameter('options.adaptivePacing', 0, true) === false ? undefined : new Pacers({ maxConcurrency: setup.options.concurrency, maxPauseMs: setup.options.maxRetryAfterSeconds * 1000 }, { now: Date.now, sleep }),
 	};
 }

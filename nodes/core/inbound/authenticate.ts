@@ -14,8 +14,8 @@ export const WWW_AUTHENTICATE = `Basic realm="${BASIC_REALM}"`;
 /** The credential `klickTippOutboundApi` as n8n decrypts it (any field may be missing). */
 export interface InboundCredential {
 	apiKey?: unknown;
-	apiKeyName?: unknown;
-	apiKeyIn?: unknown;
+	keyName?: unknown;
+	keyLocation?: unknown;
 	username?: unknown;
 	password?: unknown;
 	signingSecret?: unknown;
@@ -36,7 +36,7 @@ export interface AuthRequest {
 
 export type AuthResult = { ok: true; webhookId?: string } | Rejection;
 
-const INCOMPLETE = 'The trigger\'s credential "KlickTipp Outbound Auth" is incomplete';
+const INCOMPLETE = 'The trigger\'s credential "KlickTipp Outbound API" is incomplete';
 
 function nonEmpty(value: unknown): value is string {
 	return typeof value === 'string' && value !== '';
@@ -47,9 +47,9 @@ function unauthorized(reason: string, basic = false): Rejection {
 }
 
 /** Where the API key is looked for, as a sentence fragment for reasons. */
-function describeLocation(apiKeyIn: string, method: string, name: string): string {
-	if (apiKeyIn === 'header') return `the header "${name}"`;
-	if (apiKeyIn === 'query') return `the URL query parameter "${name}"`;
+function describeLocation(keyLocation: string, method: string, name: string): string {
+	if (keyLocation === 'header') return `the header "${name}"`;
+	if (keyLocation === 'query') return `the URL query parameter "${name}"`;
 	return method === 'GET' ? `the query parameter "${name}" (static value)` : `the body parameter "${name}" (static value)`;
 }
 
@@ -58,26 +58,26 @@ function findParam(params: Params, name: string): unknown {
 }
 
 export function checkApiKey(credential: InboundCredential, request: AuthRequest): AuthResult {
-	const { apiKey, apiKeyName } = credential;
-	const apiKeyIn = nonEmpty(credential.apiKeyIn) ? credential.apiKeyIn : 'body';
-	if (!nonEmpty(apiKey) || !nonEmpty(apiKeyName)) {
+	const { apiKey, keyName } = credential;
+	const keyLocation = nonEmpty(credential.keyLocation) ? credential.keyLocation : 'body';
+	if (!nonEmpty(apiKey) || !nonEmpty(keyName)) {
 		return unauthorized(`${INCOMPLETE}: API Key and API Key Parameter Name must both be filled in`);
 	}
-	if (!['body', 'query', 'header'].includes(apiKeyIn)) {
+	if (!['body', 'query', 'header'].includes(keyLocation)) {
 		return unauthorized(`${INCOMPLETE}: API Key Location must be body, query or header`);
 	}
 	let received: unknown;
-	if (apiKeyIn === 'header') {
-		received = headerValue(request.headers, apiKeyName);
+	if (keyLocation === 'header') {
+		received = headerValue(request.headers, keyName);
 		if (typeof received === 'string' && /^bearer\s+/i.test(received) && !secretsEqual(received, apiKey)) {
 			received = received.replace(/^bearer\s+/i, '');
 		}
-	} else if (apiKeyIn === 'query' || request.method === 'GET') {
-		received = findParam(request.query, apiKeyName);
+	} else if (keyLocation === 'query' || request.method === 'GET') {
+		received = findParam(request.query, keyName);
 	} else {
-		received = findParam(request.body, apiKeyName);
+		received = findParam(request.body, keyName);
 	}
-	const where = describeLocation(apiKeyIn, request.method, apiKeyName);
+	const where = describeLocation(keyLocation, request.method, keyName);
 	if (received === undefined || received === '') return unauthorized(`API key missing: expected it in ${where}`);
 	if (typeof received !== 'string') return unauthorized(`API key invalid: ${where} was sent more than once or is not text`);
 	if (!secretsEqual(received, apiKey)) return unauthorized(`API key invalid: the value of ${where} does not match`);

@@ -27,7 +27,7 @@ export function computeEventId(params: Params, webhookId?: string): string {
 
 export interface SecretFilter {
 	/** The credential's API Key Parameter Name (removed in any letter case). */
-	apiKeyName?: string;
+	keyName?: string;
 	/** Secret values: a parameter holding one of them is removed; one embedding it is masked. */
 	secrets: readonly string[];
 }
@@ -43,13 +43,13 @@ function holdsSecret(value: unknown, secrets: readonly string[]): boolean {
  * credential secret, then masks secrets embedded anywhere else. Returns a new null-prototype map.
  */
 export function stripSecrets(params: Params, filter: SecretFilter): Params {
-	const apiKeyName = filter.apiKeyName?.toLowerCase();
+	const keyName = filter.keyName?.toLowerCase();
 	const secrets = filter.secrets.filter((s) => typeof s === 'string' && s !== '');
 	const kept = emptyParams();
 	for (const [key, value] of Object.entries(params)) {
 		const lower = key.toLowerCase();
 		if (lower === 'authorization') continue;
-		if (apiKeyName && lower === apiKeyName) continue;
+		if (keyName && lower === keyName) continue;
 		if (holdsSecret(value, secrets)) continue;
 		kept[key] = value;
 	}

@@ -125,11 +125,11 @@ export function handleInboundRequest(request: IncomingRequest, config: TriggerCo
 		);
 		if (!auth.ok) return rejected(auth, secrets);
 
-		const apiKeyName =
-			config.authentication === 'apiKey' && typeof deps.credential?.apiKeyName === 'string'
-				? deps.credential.apiKeyName
+		const keyName =
+			config.authentication === 'apiKey' && typeof deps.credential?.keyName === 'string'
+				? deps.credential.keyName
 				: undefined;
-		const filter = { apiKeyName, secrets };
+		const filter = { keyName, secrets };
 		const params = stripSecrets(parsed.params, filter);
 		const query = stripSecrets(parsed.query, filter);
 
@@ -169,7 +169,7 @@ export function handleInboundRequest(request: IncomingRequest, config: TriggerCo
 		};
 		if (config.includeHeaders) {
 			const apiKeyHeader =
-				config.authentication === 'apiKey' && deps.credential?.apiKeyIn === 'header' ? apiKeyName?.toLowerCase() : undefined;
+				config.authentication === 'apiKey' && deps.credential?.keyLocation === 'header' ? keyName?.toLowerCase() : undefined;
 			item.request.headers = safeHeaders(request.headers ?? {}, apiKeyHeader, secrets);
 		}
 		if (config.includeRawBody && request.rawBody !== undefined) {

@@ -1,6 +1,6 @@
 /**
  * Authentication of an outbound request from the `klickTippOutboundApi` credential: an API key placed by
- * `apiKeyIn`/`apiKeyName` (a static value in the body — or the query for GET —, a query parameter, or a header),
+ * `keyLocation`/`keyName` (a static value in the body — or the query for GET —, a query parameter, or a header),
  * HTTP Basic, or a Standard Webhooks signature over the exact bytes sent. No n8n imports.
  */
 import { createHash } from 'crypto';
@@ -10,12 +10,12 @@ import type { EncodedRequest } from './encoding';
 import { appendQuery } from './encoding';
 
 export type OutboundAuthentication = 'none' | 'apiKey' | 'basicAuth' | 'signature';
-export type ApiKeyIn = 'body' | 'query' | 'header';
+export type KeyLocation = 'body' | 'query' | 'header';
 
 export interface OutboundCredential {
 	apiKey?: string;
-	apiKeyName?: string;
-	apiKeyIn?: ApiKeyIn | string;
+	keyName?: string;
+	keyLocation?: KeyLocation | string;
 	username?: string;
 	password?: string;
 	signingSecret?: string;
@@ -37,14 +37,14 @@ export function credentialProblem(auth: OutboundAuthentication, cred: OutboundCr
 	if (!cred) return 'No credential is selected';
 	if (auth === 'apiKey') {
 		if (!cred.apiKey) return 'The credential has no API key';
-		if (!(cred.apiKeyName ?? '').trim()) return 'The credential has no API key parameter name';
-		if (!['body', 'query', 'header'].includes(String(cred.apiKeyIn ?? 'body'))) {
+		if (!(cred.keyName ?? '').trim()) return 'The credential has no API key parameter name';
+		if (!['body', 'query', 'header'].includes(String(cred.keyLocation ?? 'body'))) {
 			return `The credential's API key location must be body, query or header`;
 		}
-		if ((cred.apiKeyIn ?? 'body') === 'header' && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cred.apiKeyName!.trim())) {
+		if ((cred.keyLocation ?? 'body') === 'header' && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cred.keyName!.trim())) {
 			return 'The API key parameter name is not a valid HTTP header name';
 		}
-		if ((cred.apiKeyIn ?? 'body') === 'header' && /[\r\n\0]/.test(cred.apiKey)) {
+		if ((cred.keyLocation ?? 'body') === 'header' && /[\r\n\0]/.test(cred.apiKey)) {
 			return 'The API key contains line breaks and cannot be sent in a header';
 		}
 		return null;
@@ -71,8 +71,8 @@ export function authParams(
 	auth: OutboundAuthentication,
 	cred: OutboundCredential | undefined,
 ): Array<[string, string]> {
-	if (auth === 'apiKey' && cred && (cred.apiKeyIn ?? 'body') === 'body') {
-		return [[(cred.apiKeyName ?? '').trim(), cred.apiKey ?? '']];
+	if (auth === 'apiKey' && cred && (cred.keyLocation ?? 'body') === 'body') {
+		return [[(cred.keyName ?? '').trim(), cred.apiKey ?? '']];
 	}
 	return [];
 }
@@ -111,8 +111,8 @@ export function applyAuth(
 	const credentialHeaders: string[] = [];
 	let url = request.url;
 	if (auth === 'apiKey' && cred) {
-		const where = cred.apiKeyIn ?? 'body';
-		const name = (cred.apiKeyName ?? '').trim();
+		const where = cred.keyLocation ?? 'body';
+		const name = (cred.keyName ?? '').trim();
 		if (where === 'query') {
 			// 'body' needs nothing here: authParams() made it a static value, which GET sends in the query.
 			url = appendQuery(url, [[name, cred.apiKey ?? '']]);

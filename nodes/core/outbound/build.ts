@@ -2,7 +2,7 @@
  * Builds the complete request for one item (mapping → API key as static value → placeholders → encoding →
  * auth) and shapes the output record. Pure functions; no n8n imports.
  */
-import type { ApiKeyIn, AuthorizedRequest, OutboundAuthentication, OutboundCredential } from './auth';
+import type { KeyLocation, AuthorizedRequest, OutboundAuthentication, OutboundCredential } from './auth';
 import { applyAuth, authParams, webhookIdFor } from './auth';
 import type { OutboundFormat, OutboundMethod } from './encoding';
 import { encodeRequest, jsonEncode } from './encoding';
@@ -86,8 +86,8 @@ export function buildRequest(
 }
 
 /** The credential's API key location, defaulting to body like the credential's own default. */
-export function apiKeyLocation(cred: OutboundCredential | undefined): ApiKeyIn {
-	const where = cred?.apiKeyIn;
+export function apiKeyLocation(cred: OutboundCredential | undefined): KeyLocation {
+	const where = cred?.keyLocation;
 	return where === 'query' || where === 'header' ? where : 'body';
 }
 

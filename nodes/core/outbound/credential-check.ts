@@ -11,8 +11,8 @@ export function credentialCheck(data: Record<string, unknown>): { ok: boolean; m
 	const usable: string[] = [];
 	const apiKey = str('apiKey');
 	if (apiKey) {
-		const name = str('apiKeyName').trim();
-		const where = str('apiKeyIn') || 'body';
+		const name = str('keyName').trim();
+		const where = str('keyLocation') || 'body';
 		if (!name) problems.push('the API key has no parameter name');
 		else if (!['body', 'query', 'header'].includes(where)) problems.push('the API key location must be body, query or header');
 		else if (where === 'header' && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {

@@ -2,7 +2,7 @@
  * Delivery of one authorised outbound request: SSRF check before every hop, redirects followed by hand (at
  * most `maxRedirects`, each target checked again, credential headers dropped when the origin changes),
  * retries per the retry policy, a fresh signature per attempt with the same webhook-id. Everything with side
- * effects (HTTP, waiting, clock, randomness, DNS) is injected, so this is plain, testable logic without n8n.
+ * effects (HTTP, waiting, clock, randomness, n8n's egress check) is injected, so this is plain, testable logic without n8n.
  */
 import type { AuthorizedRequest } from './auth';
 import type { PaceOutcome, Pacers } from './pacer';
@@ -10,6 +10,7 @@ import { isThrottleStatus } from './pacer';
 import type { RetryPolicy } from './retry';
 import { decideRetry, isSuccessStatus, parseRetryAfter } from './retry';
 import type { TargetVerdict } from './ssrf';
+import { egressRefusal } from './ssrf';
 
 export interface WireRequest {
 	method: string;
@@ -31,6 +32,7 @@ export interface DeliveryDeps {
 	sleep: (ms: number) => Promise<void>;
 	random: () => number;
 	now: () => number;
+	/** The SSRF guard for one hop; rejects only when the check could not be made (e.g. a failed lookup). */
 	checkTarget: (url: string) => Promise<TargetVerdict>;
 	/**
 	 * The execution's pacers (one per host): every send waits for its host's slot and pause. Without pacers each
@@ -138,7 +140,14 @@ async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions,
 		return { kind: 'final', reason: 'The URL is not a valid absolute URL', url };
 	}
 	for (let hop = 0; ; hop++) {
-		const verdict = await deps.checkTarget(url);
+		let verdict: TargetVerdict;
+		try {
+			verdict = await deps.checkTarget(url);
+		} catch (error) {
+			// A lookup that fails (ENOTFOUND, EAI_AGAIN) is a network error, retried; only a blocked target is a refusal.
+			const refused = egressRefusal(error);
+			return refused ? { kind: 'final', reason: refused, url } : { kind: 'networkError', error, url };
+		}
 		if (!verdict.ok) return { kind: 'final', reason: verdict.reason, url };
 		const pacer = deps.pacers?.host(url);
 		const ticket = pacer ? await pacer.acquire() : undefined;
@@ -149,7 +158,9 @@ async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions,
 			response = await deps.send({ method, url, headers: sent, body, timeoutMs: options.timeoutMs });
 		} catch (error) {
 			if (pacer && ticket) pacer.release(ticket, { kind: isTimeoutError(error) ? 'timeout' : 'neutral' });
-			return { kind: 'networkError', error, url };
+			// n8n's own SSRF protection refusing at connect time (a name resolving to a blocked address) is final.
+			const refused = egressRefusal(error);
+			return refused ? { kind: 'final', reason: refused, url } : { kind: 'networkError', error, url };
 		}
 		if (pacer && ticket) pacer.release(ticket, paceOutcome(response, deps.now()));
 		const location = headerValue(response.headers, 'location');

@@ -143,6 +143,6 @@ function whereDuplicated(dups: string[], config: MappingConfig, reserved: Readon
 	if (inFields && !inStatic) return 'fields';
 	if (inStatic && !inFields) return 'staticValues';
 	if (inFields && inStatic) return 'fields';
-	if (reserved.some((r) => d.has(r))) return 'credential apiKeyName';
+	if (reserved.some((r) => d.has(r))) return 'credential keyName';
 	return 'emailParameterName';
 }

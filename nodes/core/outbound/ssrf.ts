@@ -1,8 +1,17 @@
 /**
- * SSRF guard for outbound targets. `classifyAddress` is a pure function over one IP address (in any spelling
- * a URL parser or resolver may produce: decimal `2130706433`, hex `0x7f000001`, octal `0177.0.0.1`, short
- * `127.1`, IPv6 incl. IPv4-mapped `::ffff:127.0.0.1` / `::ffff:7f00:1`); `checkTarget` resolves a URL's host
- * through an injected resolver and refuses it when any address is not public. No n8n imports.
+ * SSRF guard for outbound targets, without DNS (n8n's linter allows no `dns` import in a community node, and
+ * n8n >= 2.12 has its own SSRF protection that resolves and checks host names at connect time). Defence in depth:
+ *
+ * 1. This core refuses by itself, before anything is contacted: non-http(s) schemes, user:password in the URL,
+ *    every literal address in a blocked class in any spelling a URL parser or resolver may produce (decimal
+ *    `2130706433`, hex `0x7f000001`, octal `0177.0.0.1`, short `127.1`, IPv6 incl. IPv4-mapped `::ffff:127.0.0.1` /
+ *    `::ffff:7f00:1`, NAT64, 6to4), and localhost-style and cloud-metadata host names. The same checks run on
+ *    every redirect hop (the node follows redirects itself).
+ * 2. Host names are checked by n8n's own egress guard where the instance has it (`EgressCheck`, fed by
+ *    `this.helpers.getSecureEgressFilter()` on n8n-workflow >= 2.30; n8n >= 2.12 with
+ *    `N8N_SSRF_PROTECTION_ENABLED=true` also checks every request at DNS resolution). Its refusals are recognised
+ *    by `egressRefusal` and are final; a lookup that fails is a network error (retried), not a refusal.
+ * No n8n imports.
  */
 
 export interface AddressClass {
@@ -165,7 +174,7 @@ function embedded(v4: number[], via: string): AddressClass {
 
 /**
  * Classifies one IP address in any common spelling. Returns null when the text is not an IP address (then it
- * is a host name that must be resolved).
+ * is a host name: see classifyHostName and n8n's egress check).
  */
 export function classifyAddress(address: string): AddressClass | null {
 	const text = address.trim();
@@ -176,27 +185,79 @@ export function classifyAddress(address: string): AddressClass | null {
 	return null;
 }
 
-export interface ResolvedAddress {
-	address: string;
-	family?: number;
+const LOOPBACK_NAMES = new Set(['localhost', 'localhost.localdomain', 'ip6-localhost', 'ip6-loopback']);
+const METADATA_NAMES = new Set([
+	'metadata',
+	'metadata.google.internal',
+	'metadata.goog',
+	'instance-data',
+	'instance-data.ec2.internal',
+	'metadata.azure.internal',
+	'metadata.oraclecloud.com',
+]);
+
+/**
+ * Classifies a host name that is not an address: localhost-style names (`localhost`, `*.localhost`, RFC 6761) and
+ * cloud-metadata names always point at the machine itself or its metadata service. Null for any other name.
+ */
+export function classifyHostName(hostname: string): AddressClass | null {
+	const name = hostname.trim().toLowerCase().replace(/\.$/, '');
+	if (LOOPBACK_NAMES.has(name) || name.endsWith('.localhost')) return { blocked: true, range: 'loopback (localhost)' };
+	if (METADATA_NAMES.has(name)) return { blocked: true, range: `cloud metadata service (${name})` };
+	return null;
 }
 
-/** Resolves a host name to all its addresses (e.g. a wrapper over `dns.promises.lookup(host, { all: true })`). */
-export type Resolver = (host: string) => Promise<ResolvedAddress[]>;
+/**
+ * n8n's egress check for one URL: resolves and checks the host against the instance's SSRF policy. Resolves to
+ * `{ ok: false, error }` when n8n refuses the target; rejects when the check itself fails (e.g. the lookup fails).
+ */
+export type EgressCheck = (url: string) => Promise<{ ok: true } | { ok: false; error: unknown }>;
 
 export interface TargetPolicy {
 	allowPrivateTargets: boolean;
 	requireHttps: boolean;
 }
 
-export type TargetVerdict = { ok: true; addresses: string[] } | { ok: false; reason: string };
+export type TargetVerdict = { ok: true } | { ok: false; reason: string };
+
+const NAMED_REFUSALS = new Set(['SsrfBlockedIpError', 'SsrfBlockedHostnameError']);
 
 /**
- * Checks a URL before it is contacted: only http(s); https when required; no userinfo; and — unless private
- * targets are allowed — every address the host resolves to must be public. A host that does not resolve is
- * refused with the resolver's error code (no secrets: only the host is named).
+ * The refusal reason when `error` (or an error it wraps, via `cause` or `errors`) is n8n's SSRF protection
+ * refusing a target (`SsrfBlockedIpError`, `SsrfBlockedHostnameError`, n8n >= 2.12); undefined otherwise, so a
+ * failed lookup or connection stays a network error.
  */
-export async function checkTarget(url: string, policy: TargetPolicy, resolve: Resolver): Promise<TargetVerdict> {
+export function egressRefusal(error: unknown): string | undefined {
+	const seen = new Set<unknown>();
+	const queue: unknown[] = [error];
+	while (queue.length > 0 && seen.size < 20) {
+		const e = queue.shift();
+		if (!e || typeof e !== 'object' || seen.has(e)) continue;
+		seen.add(e);
+		const { name, message, description, cause, errors } = e as {
+			name?: unknown;
+			message?: unknown;
+			description?: unknown;
+			cause?: unknown;
+			errors?: unknown;
+		};
+		if (typeof name === 'string' && NAMED_REFUSALS.has(name)) {
+			const detail = [message, description].filter((x) => typeof x === 'string' && x !== '').join('. ');
+			return `Refused by n8n's SSRF protection (N8N_SSRF_PROTECTION_ENABLED): ${detail || name}. "Allow Private Targets" does not override the instance's policy; an n8n administrator can allow the target (N8N_SSRF_ALLOWED_IP_RANGES, N8N_SSRF_ALLOWED_HOSTNAMES).`;
+		}
+		queue.push(cause);
+		if (Array.isArray(errors)) queue.push(...errors);
+	}
+	return undefined;
+}
+
+/**
+ * Checks a URL before it is contacted: only http(s); https when required; no userinfo; unless private targets
+ * are allowed, no literal address in a blocked class and no localhost-style or metadata name; then n8n's egress
+ * check when the instance offers one (it applies even with allowPrivateTargets: it is the administrator's policy).
+ * Rejects only when the egress check itself fails (a network error such as ENOTFOUND, to be retried).
+ */
+export async function checkTarget(url: string, policy: TargetPolicy, egress?: EgressCheck): Promise<TargetVerdict> {
 	let parsed: URL;
 	try {
 		parsed = new URL(url);
@@ -212,30 +273,22 @@ export async function checkTarget(url: string, policy: TargetPolicy, resolve: Re
 	if (parsed.username || parsed.password) {
 		return { ok: false, reason: 'The URL must not contain a username or password; use the Basic Auth credential' };
 	}
-	if (policy.allowPrivateTargets) return { ok: true, addresses: [] };
-	const host = parsed.hostname;
-	const literal = classifyAddress(host);
-	if (literal) {
-		if (literal.blocked) return { ok: false, reason: refusal(host, host, literal.range) };
-		return { ok: true, addresses: [host.replace(/^\[|\]$/g, '')] };
+	if (!policy.allowPrivateTargets) {
+		const host = parsed.hostname;
+		const cls = classifyAddress(host) ?? classifyHostName(host);
+		if (cls?.blocked) return { ok: false, reason: refusal(host, cls.range) };
 	}
-	let addresses: ResolvedAddress[];
-	try {
-		addresses = await resolve(host);
-	} catch (error) {
-		const code = (error as { code?: string }).code ?? 'lookup failed';
-		return { ok: false, reason: `The host ${host} could not be resolved (${code})` };
-	}
-	if (addresses.length === 0) return { ok: false, reason: `The host ${host} did not resolve to any address` };
-	for (const { address } of addresses) {
-		const cls = classifyAddress(address);
-		if (!cls) return { ok: false, reason: `The host ${host} resolved to an unrecognised address` };
-		if (cls.blocked) return { ok: false, reason: refusal(host, address, cls.range) };
-	}
-	return { ok: true, addresses: addresses.map((a) => a.address) };
+	if (!egress) return { ok: true };
+	const checked = await egress(parsed.toString());
+	if (checked.ok) return { ok: true };
+	return { ok: false, reason: egressRefusal(checked.error) ?? `Refused by n8n's SSRF protection: ${errorText(checked.error)}` };
 }
 
-function refusal(host: string, address: string, range: string): string {
-	const at = host === address ? address : `${host} (${address})`;
-	return `Refused to contact ${at}: ${range} addresses are blocked to prevent server-side request forgery. Enable the option "Allow Private Targets" only if this target is meant to be internal.`;
+function errorText(error: unknown): string {
+	const message = (error as { message?: unknown })?.message;
+	return typeof message === 'string' && message !== '' ? message : String(error);
+}
+
+function refusal(host: string, range: string): string {
+	return `Refused to contact ${host}: ${range} addresses are blocked to prevent server-side request forgery. Enable the option "Allow Private Targets" only if this target is meant to be internal.`;
 }
