@@ -186,7 +186,7 @@ async function ensureApiKey(rest, state) {
 }
 
 /**
- * One KlickTipp Outbound Auth credential per name the examples reference, each with its own generated API key
+ * One KlickTipp Outbound API credential per name the examples reference, each with its own generated API key
  * (parameter `apiKey`, sent as a static value). Reused on later starts (the key is kept in the demo state).
  */
 async function ensureDemoCredentials(rest, state, names) {
