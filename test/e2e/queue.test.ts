@@ -1,5 +1,5 @@
 /**
- * Queue mode, where users outgrow one machine: Redis + PostgreSQL (Debian packages, started by the test on
+ * Queue mode (on each of E2E_VERSIONS), where users outgrow one machine: Redis + PostgreSQL (Debian packages, started by the test on
  * loopback), an n8n main, one `n8n webhook` processor and two `n8n worker`s.
  *
  * - 1,000 KlickTipp events (plus re-sent duplicates) posted to the webhook processor are all executed by the
@@ -12,7 +12,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { hasNode, nodeOutput, spawnN8n, type Execution, type N8nProcess } from './harness';
+import { E2E_VERSIONS, hasNode, nodeOutput, spawnN8n, type Execution, type N8nProcess } from './harness';
 import { connect, contactParams, CREDENTIAL_TYPE, credentialData, outboundNode, postForm, SECRETS, triggerNode } from './klicktipp';
 import { startQueue, type QueueInstance } from './queue';
 import { Receiver } from './receiver';
@@ -62,14 +62,14 @@ async function postAll(urls: string[], bodies: Array<Record<string, string>>, co
 	return statuses;
 }
 
-describe('queue mode: Redis + PostgreSQL, main + webhook processor + 2 workers', { skip, timeout: 15 * 60_000 }, () => {
+for (const version of E2E_VERSIONS) describe(`queue mode: Redis + PostgreSQL, main + webhook processor + 2 workers (n8n ${version})`, { skip, timeout: 15 * 60_000 }, () => {
 	let q: QueueInstance;
 	const receiver = new Receiver();
 	const wf: Record<string, string> = {};
 
 	before(async () => {
 		await receiver.start();
-		q = await startQueue({ workers: 2, concurrency: 10 });
+		q = await startQueue({ version, workers: 2, concurrency: 10 });
 		const cred = await q.api.createCredential('KT api key', CREDENTIAL_TYPE, credentialData('apiKey'));
 		const options = { allowPrivateTargets: true, retryDelay: 50 };
 		const fields = {

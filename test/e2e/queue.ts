@@ -51,7 +51,13 @@ export async function startQueue(
 		WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/`,
 		// the default (keep every execution) is what we read back; no pruning during the test
 		EXECUTIONS_DATA_PRUNE: 'false',
-		DB_POSTGRESDB_POOL_SIZE: '4',
+		// n8n >= 2.x pings PostgreSQL every 2 s through the same pool and, when a ping cannot get a connection within
+		// DB_PING_TIMEOUT_MS (5 s), marks the database "not ready": the webhook processor then answers every request
+		// with 503 "Database is not ready!" (seen on 2.41.1 with a pool of 4 under 16 concurrent posts on 2 busy
+		// cores). A pool larger than the concurrent requests, and a longer ping timeout, as a loaded production
+		// instance would be configured (ignored by 2.4.8).
+		DB_POSTGRESDB_POOL_SIZE: '20',
+		DB_PING_TIMEOUT_MS: '20000',
 		...opts.env,
 	};
 	const started: N8nProcess[] = [];
