@@ -14,7 +14,7 @@ export class KlickTippOutboundApi implements ICredentialType {
 
 	icon: Icon = { light: 'file:../icons/klicktipp.svg', dark: 'file:../icons/klicktipp.dark.svg' };
 
-	documentationUrl = 'https://github.com/klicktipp-outbound/n8n-nodes-klicktipp-outbound/blob/main/docs/outbound.md#authentication-credential-klicktipp-outbound-auth';
+	documentationUrl = 'https://github.com/klicktipp-outbound/n8n-nodes-klicktipp-outbound/blob/main/docs/outbound.md#authentication-credential-klicktipp-outbound-api';
 
 	properties: INodeProperties[] = [
 		{

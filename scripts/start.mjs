@@ -186,7 +186,7 @@ async function ensureApiKey(rest, state) {
 }
 
 /**
- * One KlickTipp Outbound Auth credential per name the examples reference, each with its own generated API key
+ * One KlickTipp Outbound API credential per name the examples reference, each with its own generated API key
  * (parameter `apiKey`, sent as a static value). Reused on later starts (the key is kept in the demo state).
  */
 async function ensureDemoCredentials(rest, state, names) {
@@ -204,7 +204,7 @@ async function ensureDemoCredentials(rest, state, names) {
 			continue;
 		}
 		const apiKey = `kt_demo_${randomBytes(18).toString('base64url')}`;
-		const data = { apiKey, apiKeyName: 'apiKey', apiKeyIn: 'body' };
+		const data = { apiKey, keyName: 'apiKey', keyLocation: 'body' };
 		if (id) {
 			// a credential of that name whose key we do not know (e.g. the demo state was deleted): give it a new key
 			await rest.call('PATCH', `/rest/credentials/${id}`, { name, type: CREDENTIAL_TYPE, data });
