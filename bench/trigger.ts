@@ -145,8 +145,8 @@ export async function runTrigger(
 	const sigCred = await inst.api.createCredential('bench signature', CREDENTIAL_TYPE, credentialData('signature'));
 	const keyCred = await inst.api.createCredential('bench api key', CREDENTIAL_TYPE, {
 		apiKey: SECRETS.apiKey,
-		apiKeyName: API_KEY_HEADER,
-		apiKeyIn: 'header',
+		keyName: API_KEY_HEADER,
+		keyLocation: 'header',
 	});
 	const headerCred = await inst.api.createCredential('bench header auth', 'httpHeaderAuth', {
 		name: API_KEY_HEADER,

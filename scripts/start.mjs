@@ -204,7 +204,7 @@ async function ensureDemoCredentials(rest, state, names) {
 			continue;
 		}
 		const apiKey = `kt_demo_${randomBytes(18).toString('base64url')}`;
-		const data = { apiKey, apiKeyName: 'apiKey', apiKeyIn: 'body' };
+		const data = { apiKey, keyName: 'apiKey', keyLocation: 'body' };
 		if (id) {
 			// a credential of that name whose key we do not know (e.g. the demo state was deleted): give it a new key
 			await rest.call('PATCH', `/rest/credentials/${id}`, { name, type: CREDENTIAL_TYPE, data });

@@ -168,7 +168,7 @@ function documentationLinks(): Link[] {
 describe('docs links', () => {
 	it('GitHub anchor slugs', () => {
 		assert.equal(githubSlug('Real n8n: `npm start` and the end-to-end tests'), 'real-n8n-npm-start-and-the-end-to-end-tests');
-		assert.equal(githubSlug('Authentication (credential "KlickTipp Outbound Auth")'), 'authentication-credential-klicktipp-outbound-auth');
+		assert.equal(githubSlug('Authentication (credential "KlickTipp Outbound API")'), 'authentication-credential-klicktipp-outbound-api');
 		assert.equal(githubSlug('Run it in n8n (fresh machine: Node ≥ 20.15 and npm)'), 'run-it-in-n8n-fresh-machine-node--2015-and-npm');
 		assert.equal(githubSlug('Worked example: KlickTipp → CRM'), 'worked-example-klicktipp--crm');
 		assert.equal(githubSlug('The pinned runtimes (`n8n/<version>/`)'), 'the-pinned-runtimes-n8nversion');

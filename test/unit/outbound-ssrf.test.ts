@@ -148,7 +148,7 @@ describe('SSRF guard: checkTarget (no DNS of its own)', () => {
 		assert.deepEqual(await checkTarget('https://crm.example.com/x', strict, egress), { ok: true });
 		const v = await checkTarget('https://intranet.example.com/x', strict, egress);
 		assert.equal(v.ok, false);
-		assert.match((v as { reason: string }).reason, /^Refused by n8n's SSRF protection \(N8N_SSRF_PROTECTION_ENABLED\): The request was blocked .*'intranet\.example\.com' \(10\.0\.0\.5\)/);
+		assert.match((v as { reason: string }).reason, /^Refused by n8n's SSRF protection \(N8N_SSRF_PROTECTION_ENABLED\) for intranet\.example\.com: The request was blocked .*'intranet\.example\.com' \(10\.0\.0\.5\)/);
 		assert.deepEqual(egress.asked, ['https://crm.example.com/x', 'https://intranet.example.com/x']);
 	});
 
@@ -193,6 +193,8 @@ describe('SSRF guard: egressRefusal (n8n\'s refusals, wherever they are wrapped)
 		const aggregate = Object.assign(new Error('connect failed'), { errors: [new Error('x'), host] });
 		for (const e of [ip, host, axiosLike, nested, aggregate]) assert.match(egressRefusal(e) ?? '', /^Refused by n8n's SSRF protection/, String(e));
 		assert.match(egressRefusal(nested)!, /'myhost' \(127\.0\.1\.1\)/);
+		assert.match(egressRefusal(ip, 'https://myhost:8443/x')!, /^Refused by n8n's SSRF protection \(N8N_SSRF_PROTECTION_ENABLED\) for myhost: The request was blocked because it resolves to a restricted IP address\. The target /);
+		assert.doesNotMatch(egressRefusal(ip)!, /\.\./, 'no doubled full stops');
 	});
 
 	it('network errors are not refusals', () => {

@@ -145,7 +145,7 @@ async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions,
 			verdict = await deps.checkTarget(url);
 		} catch (error) {
 			// A lookup that fails (ENOTFOUND, EAI_AGAIN) is a network error, retried; only a blocked target is a refusal.
-			const refused = egressRefusal(error);
+			const refused = egressRefusal(error, url);
 			return refused ? { kind: 'final', reason: refused, url } : { kind: 'networkError', error, url };
 		}
 		if (!verdict.ok) return { kind: 'final', reason: verdict.reason, url };
@@ -159,7 +159,7 @@ async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions,
 		} catch (error) {
 			if (pacer && ticket) pacer.release(ticket, { kind: isTimeoutError(error) ? 'timeout' : 'neutral' });
 			// n8n's own SSRF protection refusing at connect time (a name resolving to a blocked address) is final.
-			const refused = egressRefusal(error);
+			const refused = egressRefusal(error, url);
 			return refused ? { kind: 'final', reason: refused, url } : { kind: 'networkError', error, url };
 		}
 		if (pacer && ticket) pacer.release(ticket, paceOutcome(response, deps.now()));

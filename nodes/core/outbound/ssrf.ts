@@ -223,11 +223,11 @@ export type TargetVerdict = { ok: true } | { ok: false; reason: string };
 const NAMED_REFUSALS = new Set(['SsrfBlockedIpError', 'SsrfBlockedHostnameError']);
 
 /**
- * The refusal reason when `error` (or an error it wraps, via `cause` or `errors`) is n8n's SSRF protection
- * refusing a target (`SsrfBlockedIpError`, `SsrfBlockedHostnameError`, n8n >= 2.12); undefined otherwise, so a
+ * The refusal reason (naming the host of `url`) when `error` (or an error it wraps, via `cause` or `errors`) is
+ * n8n's SSRF protection refusing a target (`SsrfBlockedIpError`, `SsrfBlockedHostnameError`, n8n >= 2.12); undefined otherwise, so a
  * failed lookup or connection stays a network error.
  */
-export function egressRefusal(error: unknown): string | undefined {
+export function egressRefusal(error: unknown, url?: string): string | undefined {
 	const seen = new Set<unknown>();
 	const queue: unknown[] = [error];
 	while (queue.length > 0 && seen.size < 20) {
@@ -242,8 +242,10 @@ export function egressRefusal(error: unknown): string | undefined {
 			errors?: unknown;
 		};
 		if (typeof name === 'string' && NAMED_REFUSALS.has(name)) {
-			const detail = [message, description].filter((x) => typeof x === 'string' && x !== '').join('. ');
-			return `Refused by n8n's SSRF protection (N8N_SSRF_PROTECTION_ENABLED): ${detail || name}. "Allow Private Targets" does not override the instance's policy; an n8n administrator can allow the target (N8N_SSRF_ALLOWED_IP_RANGES, N8N_SSRF_ALLOWED_HOSTNAMES).`;
+			const parts = [message, description].filter((x): x is string => typeof x === 'string' && x.trim() !== '');
+			const detail = parts.map((x) => x.trim().replace(/\.+$/, '')).join('. ') || name;
+			const host = hostOf(url);
+			return `Refused by n8n's SSRF protection (N8N_SSRF_PROTECTION_ENABLED)${host ? ` for ${host}` : ''}: ${detail}. "Allow Private Targets" does not override the instance's policy; an n8n administrator can allow the target (N8N_SSRF_ALLOWED_IP_RANGES, N8N_SSRF_ALLOWED_HOSTNAMES).`;
 		}
 		queue.push(cause);
 		if (Array.isArray(errors)) queue.push(...errors);
@@ -281,7 +283,19 @@ export async function checkTarget(url: string, policy: TargetPolicy, egress?: Eg
 	if (!egress) return { ok: true };
 	const checked = await egress(parsed.toString());
 	if (checked.ok) return { ok: true };
-	return { ok: false, reason: egressRefusal(checked.error) ?? `Refused by n8n's SSRF protection: ${errorText(checked.error)}` };
+	return {
+		ok: false,
+		reason: egressRefusal(checked.error, url) ?? `Refused by n8n's SSRF protection for ${parsed.hostname}: ${errorText(checked.error)}`,
+	};
+}
+
+function hostOf(url: string | undefined): string {
+	if (url === undefined) return '';
+	try {
+		return new URL(url).hostname;
+	} catch {
+		return '';
+	}
 }
 
 function errorText(error: unknown): string {
