@@ -122,7 +122,7 @@ export async function launchBrowser({ width = 1440, height = 900 } = {}) {
 		],
 	});
 	const page = await browser.newPage();
-	page.setDefaultTimeout(30_000);
+	page.setDefaultTimeout(120_000); // a loaded 2-core machine needs it: the editor loads ~15 MB of node types
 	return {
 		browser,
 		page,
@@ -135,32 +135,77 @@ export async function launchBrowser({ width = 1440, height = 900 } = {}) {
 
 /** Signs in on n8n's sign-in page. */
 export async function signIn(page, baseUrl, login) {
-	await page.goto(`${baseUrl}/signin`, { waitUntil: 'networkidle2' });
-	await page.waitForSelector('input[type="email"], input[name="emailOrLdapLoginId"], input[name="email"]');
-	const email = (await page.$('input[name="emailOrLdapLoginId"]')) ?? (await page.$('input[name="email"]')) ?? (await page.$('input[type="email"]'));
+	await page.goto(`${baseUrl}/signin`, { waitUntil: 'domcontentloaded' });
+	const email = await page.waitForSelector('input[name="emailOrLdapLoginId"], input[name="email"], input[type="email"]');
 	await email.type(login.email);
 	await (await page.$('input[type="password"]')).type(login.password);
-	await Promise.all([page.waitForNavigation({ waitUntil: 'networkidle2' }).catch(() => {}), page.keyboard.press('Enter')]);
+	await page.keyboard.press('Enter');
 	await page.waitForFunction(() => !location.pathname.startsWith('/signin'));
 }
 
-/** Opens a workflow and waits until its nodes are on the canvas. */
+/** Opens a workflow and waits until its nodes are on the canvas and the canvas has faded in and fit the view. */
 export async function openWorkflow(page, baseUrl, id) {
-	await page.goto(`${baseUrl}/workflow/${id}`, { waitUntil: 'networkidle2' });
+	await page.goto(`${baseUrl}/workflow/${id}`, { waitUntil: 'domcontentloaded' });
 	await page.waitForSelector('[data-test-id="canvas-node"]');
-	await sleep(800); // the canvas fits the view after the nodes render
+	await sleep(2500);
 }
 
 /** Opens a node's panel (NDV) by double-clicking it on the canvas. */
 export async function openNode(page, name) {
 	const node = await page.waitForSelector(`[data-test-id="canvas-node"][data-node-name="${name}"]`);
 	await node.click({ count: 2 });
-	await page.waitForSelector('[data-test-id="ndv"]');
-	await sleep(600);
+	await page.waitForSelector('[data-test-id="ndv"] [data-test-id="node-parameters"]');
+	await sleep(1500);
 }
 
 export async function closeNode(page) {
 	await page.keyboard.press('Escape');
 	await page.waitForSelector('[data-test-id="ndv"]', { hidden: true }).catch(() => {});
-	await sleep(300);
+	await sleep(500);
+}
+
+/** Expands the trigger panel's "Webhook URLs" section and picks "Production URL" (or "Test URL"); returns its text. */
+export async function showWebhookUrls(page, which = 'Production URL') {
+	const headline = await page.waitForSelector('[data-test-id="ndv"] .webhooks .headline');
+	const expanded = async () => await page.$eval('[data-test-id="ndv"] .webhooks', (e) => /https?:\/\//.test(e.innerText));
+	if (!(await expanded())) await headline.click();
+	await page.waitForFunction(() => /https?:\/\//.test(document.querySelector('[data-test-id="ndv"] .webhooks')?.innerText ?? ''));
+	const id = which === 'Production URL' ? 'radio-button-production' : 'radio-button-test';
+	const option = await page.$(`[data-test-id="ndv"] .webhooks [data-test-id="${id}"]`);
+	if (option) {
+		await option.click();
+		const segment = which === 'Production URL' ? '/webhook/' : '/webhook-test/';
+		await page.waitForFunction((s) => document.querySelector('[data-test-id="ndv"] .webhooks')?.innerText.includes(s), {}, segment);
+	}
+	return await page.$eval('[data-test-id="ndv"] .webhooks', (e) => e.innerText);
+}
+
+/** Every notice in the open panel's parameters, as rendered text (innerText: one line per rendered line break). */
+export async function noticeTexts(page) {
+	return await page.$$eval('[data-test-id="ndv"] [data-test-id="node-parameters"] .notice', (els) => els.map((e) => e.innerText));
+}
+
+/**
+ * Opens the node's credential (the pencil next to "Credential for …"): n8n tests a saved credential when its dialog
+ * opens. Returns the dialog's verdict ("success" or the failure text) and leaves the dialog open.
+ */
+export async function openCredential(page) {
+	await (await page.waitForSelector('[data-test-id="ndv"] [data-test-id="credential-edit-button"]')).click();
+	await page.waitForSelector('[data-test-id="credential-edit-dialog"]');
+	const verdict = await page.waitForFunction(
+		() => {
+			const dialog = document.querySelector('[data-test-id="credential-edit-dialog"]');
+			if (dialog?.querySelector('[data-test-id="credentials-config-container-test-success"]')) return 'success';
+			const failed = dialog?.querySelector('[data-test-id="credentials-config-container-test-error"]');
+			return failed ? failed.innerText || 'error' : false;
+		},
+		{ timeout: 60_000 },
+	);
+	return await verdict.jsonValue();
+}
+
+export async function closeDialog(page) {
+	await page.keyboard.press('Escape');
+	await page.waitForSelector('[data-test-id="credential-edit-dialog"]', { hidden: true }).catch(() => {});
+	await sleep(500);
 }
