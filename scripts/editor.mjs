@@ -32,6 +32,14 @@ export async function freePort() {
 	});
 }
 
+export async function portFree(port) {
+	return await new Promise((resolve) => {
+		const srv = net.createServer();
+		srv.once('error', () => resolve(false));
+		srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
+	});
+}
+
 /** What the start banner says: login, workflow ids by name, the curl line. */
 export function parseBanner(output) {
 	const login = /Login: +(\S+) \/ (\S+)/.exec(output);
@@ -45,9 +53,9 @@ export function parseBanner(output) {
  * Runs scripts/start.mjs with its own data folder and free ports until the banner is printed.
  * `stop()` sends SIGINT (start.mjs forwards it to n8n) and removes the data folder unless `keep`.
  */
-export async function startDemo({ env = {}, keep = false, timeoutMs = 240_000, log = () => {} } = {}) {
+export async function startDemo({ env = {}, port: wanted, keep = false, timeoutMs = 300_000, log = () => {} } = {}) {
 	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'klicktipp-editor-'));
-	const port = await freePort();
+	const port = wanted && (await portFree(wanted)) && (await portFree(wanted + 1)) ? wanted : await freePort();
 	const childEnv = { ...process.env };
 	for (const k of Object.keys(childEnv)) {
 		if (k === 'NODE_OPTIONS' || k.startsWith('NODE_TEST') || k.startsWith('N8N_') || k.startsWith('DB_') || k === 'WEBHOOK_URL') {
@@ -57,7 +65,7 @@ export async function startDemo({ env = {}, keep = false, timeoutMs = 240_000, l
 	Object.assign(childEnv, {
 		N8N_USER_FOLDER: userFolder,
 		N8N_PORT: String(port),
-		N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+		N8N_RUNNERS_BROKER_PORT: String(port === wanted ? port + 1 : await freePort()),
 		N8N_TEMPLATES_ENABLED: 'false',
 		...env,
 	});
@@ -143,11 +151,28 @@ export async function signIn(page, baseUrl, login) {
 	await page.waitForFunction(() => !location.pathname.startsWith('/signin'));
 }
 
-/** Opens a workflow and waits until its nodes are on the canvas and the canvas has faded in and fit the view. */
+/**
+ * Opens a workflow and waits until its nodes are on the canvas; closes n8n's own pop-overs that would cover it
+ * (2.x shows a "Production Checklist" on published workflows) and fits the view to the nodes.
+ */
 export async function openWorkflow(page, baseUrl, id) {
 	await page.goto(`${baseUrl}/workflow/${id}`, { waitUntil: 'domcontentloaded' });
 	await page.waitForSelector('[data-test-id="canvas-node"]');
 	await sleep(2500);
+	await page.evaluate(() => {
+		for (const el of document.querySelectorAll('body *')) {
+			if (el.children.length === 0 && el.textContent?.trim() === 'Production Checklist') {
+				let box = el.parentElement;
+				while (box && !box.querySelector('button, [role="button"], [aria-label*="lose" i]')) box = box.parentElement;
+				box?.querySelector('[aria-label*="lose" i], button, [role="button"]')?.click();
+			}
+		}
+	});
+	const fit = await page.$('[data-test-id="zoom-to-fit"]');
+	if (fit) {
+		await fit.click();
+		await sleep(800);
+	}
 }
 
 /** Opens a node's panel (NDV) by double-clicking it on the canvas. */

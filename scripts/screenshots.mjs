@@ -22,8 +22,9 @@ if (!chromiumInstalled()) {
 	process.exit(1);
 }
 
-const demo = await startDemo({ log: process.env.KLICKTIPP_SCREENSHOTS_VERBOSE ? (t) => process.stderr.write(t) : undefined });
-const browser = await launchBrowser({ width: 1280, height: 720 });
+// n8n's default port for npm start (5690) when it is free, so the URLs in the pictures match the README
+const demo = await startDemo({ port: Number(process.env.N8N_PORT || 5690), log: process.env.KLICKTIPP_SCREENSHOTS_VERBOSE ? (t) => process.stderr.write(t) : undefined });
+const browser = await launchBrowser({ width: 1280, height: 760 });
 const { page } = browser;
 try {
 	await signIn(page, demo.baseUrl, demo.login);
@@ -47,6 +48,7 @@ try {
 	await showWebhookUrls(page, 'Production URL');
 	await shot('trigger-setup.png', await page.$('[data-test-id="ndv"]'));
 
+	await page.setViewport({ width: 1280, height: 1500 }); // tall enough for the fields and static values
 	await openWorkflow(page, demo.baseUrl, demo.workflows.get(CRM));
 	await openNode(page, 'Send to CRM');
 	await shot('outbound-panel.png', await page.$('[data-test-id="ndv"]'));
