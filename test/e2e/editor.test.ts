@@ -3,29 +3,31 @@
  * headless Chromium with the same session code as `npm run screenshots` (scripts/editor.mjs): the CRM example's
  * trigger panel shows the Webhook URLs for both POST and GET, the setup notice renders as separate steps (one
  * rendered line each, not one run-on paragraph), and the demo credential attached to the trigger passes n8n's
- * credential test. Needs Debian's `chromium` (.ci/run installs it); skipped without it.
+ * credential test. Once per E2E_VERSIONS (n8n renders notices differently across versions). Needs Debian's
+ * `chromium` (.ci/run installs it); skipped without it.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 // @ts-expect-error: plain ES module shared with scripts/screenshots.mjs, no type declarations
 import * as editor from '../../scripts/editor.mjs';
-import { DEFAULT_VERSION, isInstalled } from './harness';
+import { E2E_VERSIONS, isInstalled } from './harness';
 
 const CRM = 'KlickTipp → CRM (contact data)';
-const skip = !editor.chromiumInstalled()
-	? `no Chromium at ${editor.CHROMIUM} (apt-get install -y chromium)`
-	: !isInstalled(DEFAULT_VERSION)
-		? `n8n ${DEFAULT_VERSION} is not installed`
-		: false;
+const skip = (version: string) =>
+	!editor.chromiumInstalled()
+		? `no Chromium at ${editor.CHROMIUM} (apt-get install -y chromium)`
+		: !isInstalled(version)
+			? `n8n ${version} is not installed`
+			: false;
 
-describe(`the editor after npm start (n8n ${DEFAULT_VERSION}, headless Chromium)`, { skip }, () => {
+for (const version of E2E_VERSIONS) describe(`the editor after npm start (n8n ${version}, headless Chromium)`, { skip: skip(version) }, () => {
 	let demo: any;
 	let browser: any;
 	let page: any;
 
 	before(async () => {
-		demo = await editor.startDemo({ env: { KLICKTIPP_SKIP_BUILD: '1', KLICKTIPP_N8N_VERSION: DEFAULT_VERSION } });
+		demo = await editor.startDemo({ env: { KLICKTIPP_SKIP_BUILD: '1', KLICKTIPP_N8N_VERSION: version } });
 		browser = await editor.launchBrowser({ width: 1280, height: 1000 });
 		page = browser.page;
 		await editor.signIn(page, demo.baseUrl, demo.login);
