@@ -32,6 +32,14 @@ export async function freePort() {
 	});
 }
 
+export async function portFree(port) {
+	return await new Promise((resolve) => {
+		const srv = net.createServer();
+		srv.once('error', () => resolve(false));
+		srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
+	});
+}
+
 /** What the start banner says: login, workflow ids by name, the curl line. */
 export function parseBanner(output) {
 	const login = /Login: +(\S+) \/ (\S+)/.exec(output);
@@ -45,9 +53,9 @@ export function parseBanner(output) {
  * Runs scripts/start.mjs with its own data folder and free ports until the banner is printed.
  * `stop()` sends SIGINT (start.mjs forwards it to n8n) and removes the data folder unless `keep`.
  */
-export async function startDemo({ env = {}, keep = false, timeoutMs = 240_000, log = () => {} } = {}) {
+export async function startDemo({ env = {}, port: wanted, keep = false, timeoutMs = 300_000, log = () => {} } = {}) {
 	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'klicktipp-editor-'));
-	const port = await freePort();
+	const port = wanted && (await portFree(wanted)) && (await portFree(wanted + 1)) ? wanted : await freePort();
 	const childEnv = { ...process.env };
 	for (const k of Object.keys(childEnv)) {
 		if (k === 'NODE_OPTIONS' || k.startsWith('NODE_TEST') || k.startsWith('N8N_') || k.startsWith('DB_') || k === 'WEBHOOK_URL') {
@@ -57,7 +65,7 @@ export async function startDemo({ env = {}, keep = false, timeoutMs = 240_000, l
 	Object.assign(childEnv, {
 		N8N_USER_FOLDER: userFolder,
 		N8N_PORT: String(port),
-		N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+		N8N_RUNNERS_BROKER_PORT: String(port === wanted ? port + 1 : await freePort()),
 		N8N_TEMPLATES_ENABLED: 'false',
 		...env,
 	});
@@ -122,7 +130,7 @@ export async function launchBrowser({ width = 1440, height = 900 } = {}) {
 		],
 	});
 	const page = await browser.newPage();
-	page.setDefaultTimeout(30_000);
+	page.setDefaultTimeout(120_000); // a loaded 2-core machine needs it: the editor loads ~15 MB of node types
 	return {
 		browser,
 		page,
@@ -135,32 +143,94 @@ export async function launchBrowser({ width = 1440, height = 900 } = {}) {
 
 /** Signs in on n8n's sign-in page. */
 export async function signIn(page, baseUrl, login) {
-	await page.goto(`${baseUrl}/signin`, { waitUntil: 'networkidle2' });
-	await page.waitForSelector('input[type="email"], input[name="emailOrLdapLoginId"], input[name="email"]');
-	const email = (await page.$('input[name="emailOrLdapLoginId"]')) ?? (await page.$('input[name="email"]')) ?? (await page.$('input[type="email"]'));
+	await page.goto(`${baseUrl}/signin`, { waitUntil: 'domcontentloaded' });
+	const email = await page.waitForSelector('input[name="emailOrLdapLoginId"], input[name="email"], input[type="email"]');
 	await email.type(login.email);
 	await (await page.$('input[type="password"]')).type(login.password);
-	await Promise.all([page.waitForNavigation({ waitUntil: 'networkidle2' }).catch(() => {}), page.keyboard.press('Enter')]);
+	await page.keyboard.press('Enter');
 	await page.waitForFunction(() => !location.pathname.startsWith('/signin'));
 }
 
-/** Opens a workflow and waits until its nodes are on the canvas. */
+/**
+ * Opens a workflow and waits until its nodes are on the canvas; closes n8n's own pop-overs that would cover it
+ * (2.x shows a "Production Checklist" on published workflows) and fits the view to the nodes.
+ */
 export async function openWorkflow(page, baseUrl, id) {
-	await page.goto(`${baseUrl}/workflow/${id}`, { waitUntil: 'networkidle2' });
+	await page.goto(`${baseUrl}/workflow/${id}`, { waitUntil: 'domcontentloaded' });
 	await page.waitForSelector('[data-test-id="canvas-node"]');
-	await sleep(800); // the canvas fits the view after the nodes render
+	await sleep(2500);
+	await page.evaluate(() => {
+		for (const el of document.querySelectorAll('body *')) {
+			if (el.children.length === 0 && el.textContent?.trim() === 'Production Checklist') {
+				let box = el.parentElement;
+				while (box && !box.querySelector('button, [role="button"], [aria-label*="lose" i]')) box = box.parentElement;
+				box?.querySelector('[aria-label*="lose" i], button, [role="button"]')?.click();
+			}
+		}
+	});
+	const fit = await page.$('[data-test-id="zoom-to-fit"]');
+	if (fit) {
+		await fit.click();
+		await sleep(800);
+	}
 }
 
 /** Opens a node's panel (NDV) by double-clicking it on the canvas. */
 export async function openNode(page, name) {
 	const node = await page.waitForSelector(`[data-test-id="canvas-node"][data-node-name="${name}"]`);
 	await node.click({ count: 2 });
-	await page.waitForSelector('[data-test-id="ndv"]');
-	await sleep(600);
+	await page.waitForSelector('[data-test-id="ndv"] [data-test-id="node-parameters"]');
+	await sleep(1500);
 }
 
 export async function closeNode(page) {
 	await page.keyboard.press('Escape');
 	await page.waitForSelector('[data-test-id="ndv"]', { hidden: true }).catch(() => {});
-	await sleep(300);
+	await sleep(500);
+}
+
+/** Expands the trigger panel's "Webhook URLs" section and picks "Production URL" (or "Test URL"); returns its text. */
+export async function showWebhookUrls(page, which = 'Production URL') {
+	const headline = await page.waitForSelector('[data-test-id="ndv"] .webhooks .headline');
+	const expanded = async () => await page.$eval('[data-test-id="ndv"] .webhooks', (e) => /https?:\/\//.test(e.innerText));
+	if (!(await expanded())) await headline.click();
+	await page.waitForFunction(() => /https?:\/\//.test(document.querySelector('[data-test-id="ndv"] .webhooks')?.innerText ?? ''));
+	const id = which === 'Production URL' ? 'radio-button-production' : 'radio-button-test';
+	const option = await page.$(`[data-test-id="ndv"] .webhooks [data-test-id="${id}"]`);
+	if (option) {
+		await option.click();
+		const segment = which === 'Production URL' ? '/webhook/' : '/webhook-test/';
+		await page.waitForFunction((s) => document.querySelector('[data-test-id="ndv"] .webhooks')?.innerText.includes(s), {}, segment);
+	}
+	return await page.$eval('[data-test-id="ndv"] .webhooks', (e) => e.innerText);
+}
+
+/** Every notice in the open panel's parameters, as rendered text (innerText: one line per rendered line break). */
+export async function noticeTexts(page) {
+	return await page.$$eval('[data-test-id="ndv"] [data-test-id="node-parameters"] .notice', (els) => els.map((e) => e.innerText));
+}
+
+/**
+ * Opens the node's credential (the pencil next to "Credential for …"): n8n tests a saved credential when its dialog
+ * opens. Returns the dialog's verdict ("success" or the failure text) and leaves the dialog open.
+ */
+export async function openCredential(page) {
+	await (await page.waitForSelector('[data-test-id="ndv"] [data-test-id="credential-edit-button"]')).click();
+	await page.waitForSelector('[data-test-id="credential-edit-dialog"]');
+	const verdict = await page.waitForFunction(
+		() => {
+			const dialog = document.querySelector('[data-test-id="credential-edit-dialog"]');
+			if (dialog?.querySelector('[data-test-id="credentials-config-container-test-success"]')) return 'success';
+			const failed = dialog?.querySelector('[data-test-id="credentials-config-container-test-error"]');
+			return failed ? failed.innerText || 'error' : false;
+		},
+		{ timeout: 60_000 },
+	);
+	return await verdict.jsonValue();
+}
+
+export async function closeDialog(page) {
+	await page.keyboard.press('Escape');
+	await page.waitForSelector('[data-test-id="credential-edit-dialog"]', { hidden: true }).catch(() => {});
+	await sleep(500);
 }

@@ -35,7 +35,7 @@ async function runStart(userFolder: string, port: number): Promise<{ child: Chil
 	let output = '';
 	child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
 	child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-	const deadline = Date.now() + 120_000;
+	const deadline = Date.now() + 300_000;
 	while (!/Stop with Ctrl-C/.test(output)) {
 		if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output.slice(-3000)}`);
 		if (Date.now() > deadline) throw new Error(`npm start did not finish setting up:\n${output.slice(-3000)}`);
