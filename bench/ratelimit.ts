@@ -20,6 +20,7 @@ export type RateSender = 'adaptive' | 'fixed' | 'httpDefaults' | 'httpBatching';
 
 export interface RateRun {
 	sender: RateSender;
+	round: number;
 	label: string;
 	items: number;
 	rate: number;
@@ -100,16 +101,32 @@ export const RATE_LABELS: Record<RateSender, (rate: number) => string> = {
 	httpBatching: (rate) => `HTTP Request 4.2 (batching ${rate} items / 1,000 ms)`,
 };
 
-async function runOne(inst: SingleInstance, sender: RateSender, items: number, rate: number, timeoutMs: number): Promise<RateRun> {
+/**
+ * Retries n8n's REST API while it is briefly unavailable: a socket error ("fetch failed") or a 503 ("Database is not
+ * ready!", which n8n 2.4.8 answers on a loaded machine while SQLite is busy saving a large execution).
+ */
+async function api<T>(fn: () => Promise<T>, deadlineMs = 120_000): Promise<T> {
+	const deadline = Date.now() + deadlineMs;
+	for (;;) {
+		try {
+			return await fn();
+		} catch (error) {
+			if (!/fetch failed|→ 503/.test(String((error as Error).message)) || Date.now() > deadline) throw error;
+			await sleep(1000);
+		}
+	}
+}
+
+async function runOne(inst: SingleInstance, sender: RateSender, items: number, rate: number, timeoutMs: number, round: number): Promise<RateRun> {
 	const bucket = tokenBucket({ rate, latencyMs: 20 });
 	const rx = await startReceiver(bucket.script);
 	const tag = `${sender}-${randomUUID().slice(0, 8)}`;
 	const hookPath = `bench-rate-${tag}`;
 	const label = RATE_LABELS[sender](rate);
-	const base = { sender, label, items, rate, duplicates: 0, requests: 0, throttled: 0, delivered: 0, failed: items, nodeMs: NaN, executionStatus: 'n/a' };
+	const base = { sender, round, label, items, rate, duplicates: 0, requests: 0, throttled: 0, delivered: 0, failed: items, nodeMs: NaN, executionStatus: 'n/a' };
 	let wfId: string | undefined;
 	try {
-		wfId = await inst.api.createAndActivate({
+		wfId = await api(async () => await inst.api.createAndActivate({
 			name: `bench rate limit: ${label}`,
 			nodes: [
 				{
@@ -127,14 +144,17 @@ async function runOne(inst: SingleInstance, sender: RateSender, items: number, r
 				['Start', 'Items'],
 				['Items', SENDER],
 			]),
-		});
+		}));
 		await inst.api.waitForWebhook(inst.webhookBase, hookPath);
 		await waitIdle(inst.n8n.child.pid!);
 		await sleep(500);
 		const res = await fetch(inst.webhookUrl(hookPath), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 		if (!res.ok) throw new Error(`starting ${label}: ${res.status} ${await res.text()}`);
-		const [exec] = await inst.api.waitForExecutions(wfId, 1, { timeoutMs, settleMs: 0, includeData: false });
-		const full = await inst.api.execution(exec.id);
+		const deadline = Date.now() + timeoutMs;
+		const [exec] = await api(
+			async () => await inst.api.waitForExecutions(wfId!, 1, { timeoutMs: Math.max(1000, deadline - Date.now()), settleMs: 0, includeData: false }),
+		);
+		const full = await api(async () => await inst.api.execution(exec.id));
 		const run = (full.data?.resultData.runData[SENDER] ?? [])[0] as
 			| { executionTime?: number; data?: { main?: Array<unknown[] | null> } }
 			| undefined;
@@ -163,27 +183,40 @@ async function runOne(inst: SingleInstance, sender: RateSender, items: number, r
 			failure: String((error as Error).message).slice(0, 300),
 		};
 	} finally {
-		if (wfId) await inst.api.deactivate(wfId).catch(() => undefined);
+		if (wfId) await api(async () => await inst.api.deactivate(wfId!)).catch(() => undefined);
 		await rx.close();
 	}
 }
 
+/**
+ * A warm-up run (our node, 1,000 items, a receiver without limit, not reported: the first execution in a fresh n8n
+ * is markedly slower), then `rounds` alternating rounds of our two modes, then the HTTP Request node's two setups.
+ */
 export async function runRateLimit(
 	start: () => Promise<SingleInstance>,
-	opts: { items: number; rate: number; timeoutMs: number; senders?: RateSender[] },
+	opts: { items: number; rate: number; timeoutMs: number; rounds: number },
 	log: (s: string) => void,
 ): Promise<RateRun[]> {
 	const out: RateRun[] = [];
 	let inst: SingleInstance | undefined;
+	const plan: Array<[RateSender, number]> = [];
+	for (let round = 1; round <= opts.rounds; round++) {
+		const pair: RateSender[] = round % 2 === 1 ? ['adaptive', 'fixed'] : ['fixed', 'adaptive'];
+		for (const sender of pair) plan.push([sender, round]);
+	}
+	plan.push(['httpBatching', 1], ['httpDefaults', 1]);
 	try {
-		for (const sender of opts.senders ?? (['adaptive', 'fixed', 'httpBatching', 'httpDefaults'] as RateSender[])) {
+		inst = await start();
+		const warm = await runOne(inst, 'adaptive', 1000, 1_000_000, opts.timeoutMs, 0);
+		log(`  warm-up: ${warm.delivered}/1000 delivered, node ${warm.nodeMs} ms${warm.failure ? `, ${warm.failure}` : ''}`);
+		for (const [sender, round] of plan) {
 			if (!inst || inst.n8n.hasExited) {
 				if (inst) await inst.stop().catch(() => undefined);
 				inst = await start();
 			}
-			const r = await runOne(inst, sender, opts.items, opts.rate, opts.timeoutMs);
+			const r = await runOne(inst, sender, opts.items, opts.rate, opts.timeoutMs, round);
 			log(
-				`  ${r.label}: ${r.delivered}/${r.items} delivered, ${r.failed} failed, ${r.throttled} × 429 of ${r.requests} requests, ` +
+				`  ${r.label} (round ${round}): ${r.delivered}/${r.items} delivered, ${r.failed} failed, ${r.throttled} × 429 of ${r.requests} requests, ` +
 					`node ${r.nodeMs} ms (ideal ${(r.items / r.rate) * 1000} ms), execution ${r.executionStatus}` +
 					(r.outputs ? `, outputs main ${r.outputs.main} / error ${r.outputs.error}` : '') +
 					(r.failure ? `, ${r.failure}` : ''),
