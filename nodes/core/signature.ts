@@ -5,6 +5,7 @@
  * bytes are the key). Several space-separated signatures are accepted (key rotation). No n8n imports.
  */
 import { createHmac, timingSafeEqual } from 'crypto';
+import { headerValue } from './lookup';
 
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 
@@ -69,16 +70,9 @@ export function verifySignature(
 	nowSeconds: number = Math.floor(Date.now() / 1000),
 	toleranceSeconds: number = DEFAULT_TOLERANCE_SECONDS,
 ): VerifyResult {
-	const header = (name: string): string | undefined => {
-		const direct = headers[name] ?? headers[name.toLowerCase()];
-		const found =
-			direct ??
-			Object.entries(headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
-		return Array.isArray(found) ? found[0] : found;
-	};
-	const id = header('webhook-id');
-	const timestamp = header('webhook-timestamp');
-	const signatures = header('webhook-signature');
+	const id = headerValue(headers, 'webhook-id');
+	const timestamp = headerValue(headers, 'webhook-timestamp');
+	const signatures = headerValue(headers, 'webhook-signature');
 	if (!id || !timestamp || !signatures) {
 		return { ok: false, reason: 'Missing webhook-id, webhook-timestamp or webhook-signature header' };
 	}

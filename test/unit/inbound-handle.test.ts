@@ -140,6 +140,11 @@ describe('inbound handle: rejections', () => {
 		refused(basic, 401);
 		assert.deepEqual(basic.headers, { 'WWW-Authenticate': 'Basic realm="KlickTipp Outbound"' });
 	});
+	it('an unknown authentication setting is refused with 401, never accepted', () => {
+		for (const authentication of ['unknownMode', '', 'APIKEY']) {
+			refused(handleInboundRequest(form(`apiKey=${KEY}&email=a@b.de`), { ...base, authentication }, { credential: cred }), 401, /authentication setting .* is unknown/);
+		}
+	});
 });
 
 describe('inbound handle: property-based (odd requests never throw, never leak)', () => {

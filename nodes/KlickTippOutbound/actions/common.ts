@@ -6,8 +6,9 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } f
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { redactDeep } from '../../core/secrets';
-import type { OutboundAuthentication, OutboundCredential } from '../../core/outbound/auth';
-import { credentialProblem, credentialSecrets, signRequest } from '../../core/outbound/auth';
+import type { AuthenticationMode, KlickTippCredential } from '../../core/credential';
+import { authenticationModeOf, CREDENTIAL_TYPE, credentialFields, credentialProblem, credentialSecretValues } from '../../core/credential';
+import { signRequest } from '../../core/outbound/auth';
 import type { BuiltRequest, OutboundConfig, OutboundOutput } from '../../core/outbound/build';
 import { buildRequest } from '../../core/outbound/build';
 import { OutboundParameterError } from '../../core/outbound/errors';
@@ -27,8 +28,6 @@ import {
 	MAX_REDIRECTS,
 } from '../description';
 
-export const CREDENTIAL_TYPE = 'klickTippOutboundApi';
-
 export interface OutboundOptions {
 	logResponseBody: boolean;
 	timeout: number;
@@ -47,9 +46,9 @@ export interface OutboundSetup {
 	label: string;
 	active: boolean;
 	events: string[];
-	authentication: OutboundAuthentication;
+	authentication: AuthenticationMode;
 	options: OutboundOptions;
-	credential: OutboundCredential | undefined;
+	credential: KlickTippCredential | undefined;
 	secrets: string[];
 	/** The per-item part of the configuration (URL, mapping, headers) for item i. */
 	configFor: (itemIndex: number) => OutboundConfig;
@@ -84,9 +83,10 @@ export async function readSetup(ctx: IExecuteFunctions): Promise<OutboundSetup> 
 			throw new NodeOperationError(node, `Parameter "Events" (events) has an unknown event "${e}"`);
 		}
 	}
-	const authentication = String(ctx.getNodeParameter('authentication', 0, 'none')) as OutboundAuthentication;
-	if (!['none', 'apiKey', 'basicAuth', 'signature'].includes(authentication)) {
-		throw new NodeOperationError(node, `Parameter "Authentication" (authentication) has an unknown value "${authentication}"`);
+	const authRaw = ctx.getNodeParameter('authentication', 0, 'none');
+	const authentication = authenticationModeOf(authRaw);
+	if (!authentication) {
+		throw new NodeOperationError(node, `Parameter "Authentication" (authentication) has an unknown value "${String(authRaw)}"`);
 	}
 	const o = ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	const options: OutboundOptions = {
@@ -102,12 +102,12 @@ export async function readSetup(ctx: IExecuteFunctions): Promise<OutboundSetup> 
 		retryDelay: num(o.retryDelay, DEFAULT_RETRY_DELAY_MS, 0),
 	};
 
-	let credential: OutboundCredential | undefined;
+	let credential: KlickTippCredential | undefined;
 	if (authentication !== 'none') {
-		credential = (await ctx.getCredentials(CREDENTIAL_TYPE, 0)) as OutboundCredential;
+		credential = (await ctx.getCredentials(CREDENTIAL_TYPE, 0)) as KlickTippCredential;
 	}
-	const secrets = credentialSecrets(credential);
-	const problem = credentialProblem(authentication, credential);
+	const secrets = credentialSecretValues(credential);
+	const problem = authentication === 'none' ? null : credentialProblem(authentication, credential);
 	if (problem) {
 		throw new NodeOperationError(
 			node,
@@ -242,11 +242,11 @@ export function deliveryOptions(setup: OutboundSetup, built: BuiltRequest): Deli
 		timeoutMs: options.timeout,
 		maxRedirects: options.followRedirects ? MAX_REDIRECTS : 0,
 		sign:
-			setup.authentication === 'signature' && credential?.signingSecret
+			setup.authentication === 'signature' && credentialFields(credential).signingSecret
 				? (req) =>
 						signRequest(
 							{ ...built.request, body: req.body, headers: req.headers },
-							credential.signingSecret!,
+							credentialFields(credential).signingSecret,
 							built.webhookId,
 							Math.floor(Date.now() / 1000),
 						)

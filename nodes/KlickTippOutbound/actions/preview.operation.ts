@@ -1,5 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import { credentialFields } from '../../core/credential';
 import { signRequest } from '../../core/outbound/auth';
 import type { OutboundOutput } from '../../core/outbound/build';
 import { auditRecord, eventOf } from '../../core/outbound/build';
@@ -26,8 +27,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const config = setup.configFor(i);
 		const built = buildFor(this, setup, json, i, config);
 		let headers = { ...built.request.headers };
-		if (setup.authentication === 'signature' && setup.credential?.signingSecret) {
-			headers = signRequest(built.request, setup.credential.signingSecret, built.webhookId, Math.floor(now / 1000));
+		const { signingSecret } = credentialFields(setup.credential);
+		if (setup.authentication === 'signature' && signingSecret) {
+			headers = signRequest(built.request, signingSecret, built.webhookId, Math.floor(now / 1000));
 		}
 		let reason = skipReason(setup, json);
 		if (!reason && config.mapping.sendEmail && emailOf(json) === '') {
