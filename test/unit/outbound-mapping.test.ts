@@ -5,7 +5,8 @@ import { contactIdOf, emailOf, mapItem, MappingError, toParamString, duplicateNa
 import type { MappingConfig } from '../../nodes/core/outbound/mapping';
 import { expandPlaceholders, placeholderNames, PlaceholderError } from '../../nodes/core/outbound/placeholders';
 import { appendQuery, encodeRequest, formEncode } from '../../nodes/core/outbound/encoding';
-import { buildRequest, eventOf, urlProblem, auditRecord } from '../../nodes/core/outbound/build';
+import { buildRequest, eventOf, urlProblem } from '../../nodes/core/outbound/build';
+import { auditRecord } from '../../nodes/core/outbound/output';
 import type { OutboundConfig } from '../../nodes/core/outbound/build';
 import { OutboundParameterError } from '../../nodes/core/outbound/errors';
 import { testMapping, testContactItem } from '../../nodes/core/outbound/test-contact';

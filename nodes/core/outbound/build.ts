@@ -1,6 +1,6 @@
 /**
  * Builds the complete request for one item (mapping → API key as static value → placeholders → encoding →
- * auth) and shapes the output record. Pure functions; no n8n imports.
+ * auth). Pure functions; no n8n imports.
  */
 import type { AuthenticationMode, KlickTippCredential } from '../credential';
 import type { EventKind } from '../events';
@@ -11,7 +11,7 @@ import type { OutboundFormat, OutboundMethod } from './encoding';
 import { encodeRequest, jsonEncode } from './encoding';
 import type { MappingConfig, OutboundParams } from './mapping';
 import { OutboundParameterError } from './errors';
-import { contactIdOf, emailOf, mapItem } from './mapping';
+import { mapItem } from './mapping';
 import { expandPlaceholders, withStandIns } from './placeholders';
 
 export interface OutboundConfig {
@@ -80,32 +80,4 @@ export function buildRequest(
 	const eventId = typeof json.eventId === 'string' && json.eventId ? json.eventId : undefined;
 	const webhookId = webhookIdFor(config.name, eventId, `${config.method} ${url} ${jsonEncode(params)}`);
 	return { params, request, webhookId };
-}
-
-export interface OutboundOutput {
-	outbound: { name: string; label: string };
-	status: 'delivered' | 'failed' | 'skipped';
-	reason?: string;
-	httpStatus?: number;
-	attempts: number;
-	durationMs: number;
-	request: { method: string; url: string; body: string | null; headers?: Record<string, string> };
-	response?: { body: unknown };
-	audit?: { contactId: string; email: string; outbound: string; status: 'delivered' | 'failed' | 'skipped'; at: string };
-}
-
-/** The audit record a data-protection audit asks for, for a deletion request. */
-export function auditRecord(
-	json: Record<string, unknown>,
-	outboundName: string,
-	status: 'delivered' | 'failed' | 'skipped',
-	atMs: number,
-): NonNullable<OutboundOutput['audit']> {
-	return {
-		contactId: contactIdOf(json),
-		email: emailOf(json).toLowerCase(),
-		outbound: outboundName,
-		status,
-		at: new Date(atMs).toISOString(),
-	};
 }
