@@ -1,8 +1,9 @@
 /**
  * Standard Webhooks signing and verification (https://www.standardwebhooks.com/):
  * headers `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`.
- * Secrets are `whsec_<base64>` (the key is the decoded bytes) or, for convenience, any plain string (its UTF-8
- * bytes are the key). Several space-separated signatures are accepted (key rotation). No n8n imports.
+ * Secrets are `whsec_<base64>` (the key is the decoded bytes, as in the reference library `standardwebhooks`) or any
+ * plain string: its UTF-8 bytes are the key, as with the library's `format: 'raw'`; the library's default would
+ * base64-decode it (a documented choice, see docs/outbound.md; tested against the library both ways). Several space-separated signatures are accepted (key rotation). No n8n imports.
  */
 import { createHmac, timingSafeEqual } from 'crypto';
 import { headerValue } from './lookup';

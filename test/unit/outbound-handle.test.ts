@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
 
 import type { OutboundConfig } from '../../nodes/core/outbound/build';
 import type { DeliveryResult } from '../../nodes/core/outbound/deliver';
@@ -266,5 +267,18 @@ describe('outbound handle: deliveryOptions', () => {
 		const signed = deliveryOptions(signing, plan.built!, () => NOW).sign!({ method: 'POST', body: '{}', headers: {} });
 		assert.ok(verifySignature(secret, signed, '{}', NOW / 1000).ok);
 		assert.equal(signed['webhook-id'], plan.built!.webhookId);
+	});
+	it('what send signs, the standardwebhooks library verifies (whsec_ by default, a plain secret as format raw)', () => {
+		const whsec = 'whsec_' + Buffer.from('0123456789abcdef0123').toString('base64');
+		for (const [signingSecret, wh] of [
+			[whsec, new Webhook(whsec)],
+			['a plain secret, no prefix', new Webhook('a plain secret, no prefix', { format: 'raw' })],
+		] as const) {
+			const setup = setupOf({ authentication: 'signature', credential: { signingSecret } });
+			const [plan] = planItems(setup, [contact('1')], () => configOf(setup), undefined);
+			const body = plan.built!.request.body!;
+			const signed = deliveryOptions(setup, plan.built!).sign!({ method: 'POST', body, headers: plan.built!.request.headers });
+			assert.deepEqual(wh.verify(body, signed), { email: '1@example.de' });
+		}
 	});
 });
