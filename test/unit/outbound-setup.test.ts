@@ -49,10 +49,12 @@ describe('outbound setup: defaults (one home, the node description shows them)',
 		assert.equal(option('retryDelay').default, DEFAULTS.retryDelayMs);
 		assert.equal(option('maxRetryAfterSeconds').default, DEFAULTS.maxRetryAfterSeconds);
 		assert.equal(option('oncePerContactHours').default, DEFAULTS.oncePerContactHours);
+		assert.equal(option('adaptivePacing').default, parseOptions({}).adaptivePacing);
 		assert.match(String(option('followRedirects').description), new RegExp(`up to ${DEFAULTS.maxRedirects} redirects`));
 	});
 	it('options fall back to the defaults and are clamped', () => {
 		assert.deepEqual(parseOptions({}), {
+			adaptivePacing: true,
 			logResponseBody: false,
 			timeout: 30_000,
 			maxAttempts: 5,
@@ -64,12 +66,13 @@ describe('outbound setup: defaults (one home, the node description shows them)',
 			maxRetryAfterSeconds: 60,
 			retryDelay: 500,
 		});
-		const o = parseOptions({ maxAttempts: 99, concurrency: 0, timeout: 'x', oncePerContactHours: -1, followRedirects: false });
+		const o = parseOptions({ maxAttempts: 99, concurrency: 0, timeout: 'x', oncePerContactHours: -1, followRedirects: false, adaptivePacing: false });
 		assert.equal(o.maxAttempts, 20);
 		assert.equal(o.concurrency, 1);
 		assert.equal(o.timeout, 30_000);
 		assert.equal(o.oncePerContactHours, 0);
 		assert.equal(o.followRedirects, false);
+		assert.equal(o.adaptivePacing, false);
 	});
 });
 
