@@ -1,12 +1,19 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-/** Default number of deliveries in flight at once. */
-export const DEFAULT_CONCURRENCY = 16;
-export const DEFAULT_TIMEOUT_MS = 30_000;
-export const DEFAULT_MAX_ATTEMPTS = 5;
-export const DEFAULT_RETRY_DELAY_MS = 500;
-export const DEFAULT_MAX_RETRY_AFTER_SECONDS = 60;
-export const MAX_REDIRECTS = 5;
+import { DEFAULTS } from '../core/outbound/setup';
+
+// The defaults live in the core (core/outbound/setup.ts). The node linter wants the defaults of options parameters
+// (events, method, format, authentication) as literals: test/unit/outbound-setup.test.ts checks they equal the core's.
+const {
+	concurrency: DEFAULT_CONCURRENCY,
+	emailParameterName: DEFAULT_EMAIL_PARAMETER_NAME,
+	maxAttempts: DEFAULT_MAX_ATTEMPTS,
+	maxRedirects: MAX_REDIRECTS,
+	maxRetryAfterSeconds: DEFAULT_MAX_RETRY_AFTER_SECONDS,
+	oncePerContactHours: DEFAULT_ONCE_PER_CONTACT_HOURS,
+	retryDelayMs: DEFAULT_RETRY_DELAY_MS,
+	timeoutMs: DEFAULT_TIMEOUT_MS,
+} = DEFAULTS;
 
 export const operationProperties: INodeProperties[] = [
 	{
@@ -136,7 +143,7 @@ export const outboundProperties: INodeProperties[] = [
 		name: 'emailParameterName',
 		type: 'string',
 		displayOptions: { show: { sendEmail: [true] } },
-		default: 'email',
+		default: DEFAULT_EMAIL_PARAMETER_NAME,
 		description: 'The parameter name under which the email address is sent',
 	},
 	{
@@ -316,7 +323,7 @@ export const outboundProperties: INodeProperties[] = [
 				name: 'oncePerContactHours',
 				type: 'number',
 				typeOptions: { minValue: 0 },
-				default: 0,
+				default: DEFAULT_ONCE_PER_CONTACT_HOURS,
 				description:
 					'0 = off. 6 = KlickTipp\'s tag rule: a second delivery of this outbound for the same contact within the window is skipped, across executions of an active workflow.',
 			},

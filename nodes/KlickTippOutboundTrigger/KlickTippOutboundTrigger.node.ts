@@ -7,7 +7,7 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
-import type { InboundCredential } from '../core/inbound/authenticate';
+import { CREDENTIAL_TYPE, type KlickTippCredential } from '../core/credential';
 import { dedupeScope, processDedupeStore } from '../core/inbound/dedupe';
 import { DEFAULT_DEDUPE_SECONDS, handleInboundRequest, type TriggerConfig } from '../core/inbound/handle';
 import { klickTippOutboundApiTest } from '../shared/credential-test';
@@ -284,10 +284,10 @@ export class KlickTippOutboundTrigger implements INodeType {
 		const eventType = this.getNodeParameter('eventType', 'contactData') as string;
 		const options = this.getNodeParameter('options', {}) as IDataObject;
 
-		let credential: InboundCredential | undefined;
+		let credential: KlickTippCredential | undefined;
 		if (authentication !== 'none') {
 			try {
-				credential = (await this.getCredentials('klickTippOutboundApi')) as InboundCredential;
+				credential = (await this.getCredentials(CREDENTIAL_TYPE)) as KlickTippCredential;
 			} catch {
 				credential = undefined; // answered below as "credential incomplete" (401), never accepted
 			}

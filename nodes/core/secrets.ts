@@ -18,35 +18,6 @@ export function secretsEqual(received: unknown, expected: unknown): boolean {
 
 export const MASK = '***';
 
-/** The fields of a "KlickTipp Outbound API" credential that hold secrets (values may be anything: user data). */
-export interface SecretFields {
-	apiKey?: unknown;
-	username?: unknown;
-	password?: unknown;
-	signingSecret?: unknown;
-}
-
-/**
- * What must never show in an output item, a preview, an error or a log, for both nodes: the API key, the password
- * and the signing secret (each also trimmed), plus the spellings that reveal them as well: the Basic token (base64
- * of "username:password") and the key part of a `whsec_` signing secret.
- */
-export function credentialSecretValues(cred: SecretFields | undefined): string[] {
-	if (!cred) return [];
-	const out: string[] = [];
-	for (const s of [cred.apiKey, cred.password, cred.signingSecret]) {
-		if (typeof s !== 'string' || s.length === 0) continue;
-		out.push(s);
-		if (s.trim() !== s && s.trim().length > 0) out.push(s.trim());
-	}
-	if (typeof cred.password === 'string' && cred.password !== '' && typeof cred.username === 'string') {
-		out.push(Buffer.from(`${cred.username}:${cred.password}`, 'utf8').toString('base64'));
-	}
-	const signing = typeof cred.signingSecret === 'string' ? cred.signingSecret.trim() : '';
-	if (signing.startsWith('whsec_') && signing.length > 'whsec_'.length) out.push(signing.slice('whsec_'.length));
-	return out;
-}
-
 /**
  * secretForms per secrets list: the trigger masks the reason, headers and raw body of a request with one list, the
  * action node every output item of a run with one list, so the spellings are derived once per list, not per string.

@@ -1,10 +1,12 @@
 /**
  * Standard Webhooks signing and verification (https://www.standardwebhooks.com/):
  * headers `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`.
- * Secrets are `whsec_<base64>` (the key is the decoded bytes) or, for convenience, any plain string (its UTF-8
- * bytes are the key). Several space-separated signatures are accepted (key rotation). No n8n imports.
+ * Secrets are `whsec_<base64>` (the key is the decoded bytes, as in the reference library `standardwebhooks`) or any
+ * plain string: its UTF-8 bytes are the key, as with the library's `format: 'raw'`; the library's default would
+ * base64-decode it (a documented choice, see docs/outbound.md; tested against the library both ways). Several space-separated signatures are accepted (key rotation). No n8n imports.
  */
 import { createHmac, timingSafeEqual } from 'crypto';
+import { headerValue } from './lookup';
 
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 
@@ -69,16 +71,9 @@ export function verifySignature(
 	nowSeconds: number = Math.floor(Date.now() / 1000),
 	toleranceSeconds: number = DEFAULT_TOLERANCE_SECONDS,
 ): VerifyResult {
-	const header = (name: string): string | undefined => {
-		const direct = headers[name] ?? headers[name.toLowerCase()];
-		const found =
-			direct ??
-			Object.entries(headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
-		return Array.isArray(found) ? found[0] : found;
-	};
-	const id = header('webhook-id');
-	const timestamp = header('webhook-timestamp');
-	const signatures = header('webhook-signature');
+	const id = headerValue(headers, 'webhook-id');
+	const timestamp = headerValue(headers, 'webhook-timestamp');
+	const signatures = headerValue(headers, 'webhook-signature');
 	if (!id || !timestamp || !signatures) {
 		return { ok: false, reason: 'Missing webhook-id, webhook-timestamp or webhook-signature header' };
 	}

@@ -241,6 +241,24 @@ for (const version of E2E_VERSIONS) describe(`KlickTipp Outbound Trigger in real
 		assertNoSecrets(execs);
 	});
 
+	it('multipart: n8n parses it itself and hands the node no raw bytes, so a correctly signed multipart body cannot be verified', async () => {
+		// Proof that the trigger never sees a raw multipart body in n8n: were the bytes handed over, this signature
+		// would verify and the request be accepted.
+		const boundary = 'ktBoundary7MA4YWxkTrZu0gW';
+		const body =
+			Object.entries(contactParams(nextId()))
+				.map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+				.join('') + `--${boundary}--\r\n`;
+		const r = await fetch(n8n.webhookUrl('kt-signature'), {
+			method: 'POST',
+			headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...signedHeaders(body) },
+			body: Buffer.from(body, 'utf8'),
+		});
+		const text = await r.text();
+		assert.equal(r.status, 401, text);
+		assert.match(text, /cannot be verified for multipart\/form-data: n8n does not keep the raw bytes/);
+	});
+
 	it('no Content-Type: form and JSON-object bodies are read as such (n8n\'s Webhook node drops them); signed ones verified; others 415', async () => {
 		// A Buffer body makes fetch send no Content-Type header at all
 		const post = (url: string, body: string, headers: Record<string, string> = {}) =>

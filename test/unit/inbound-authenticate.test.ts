@@ -2,14 +2,15 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'crypto';
 
-import { authenticate, credentialSecrets, WWW_AUTHENTICATE, type AuthRequest, type InboundCredential } from '../../nodes/core/inbound/authenticate';
+import { authenticate, WWW_AUTHENTICATE, type AuthRequest } from '../../nodes/core/inbound/authenticate';
+import type { KlickTippCredential } from '../../nodes/core/credential';
 import { signPayload } from '../../nodes/core/signature';
 import { emptyParams, type Params, type Rejection } from '../../nodes/core/inbound/types';
 
 const KEY = 'k3y-' + randomBytes(12).toString('hex');
 const PASS = 'p@ss-' + randomBytes(8).toString('hex');
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
-const cred: InboundCredential = { apiKey: KEY, keyName: 'apiKey', keyLocation: 'body', username: 'kt', password: PASS, signingSecret: SECRET };
+const cred: KlickTippCredential = { apiKey: KEY, keyName: 'apiKey', keyLocation: 'body', username: 'kt', password: PASS, signingSecret: SECRET };
 
 function params(obj: Record<string, unknown>): Params {
 	const p = emptyParams();
@@ -61,7 +62,6 @@ describe('inbound authenticate: API key', () => {
 		denied(authenticate('apiKey', { ...cred, keyName: '' }, req({ body: params({ '': KEY }) })), /incomplete/);
 		denied(authenticate('apiKey', { ...cred, keyLocation: 'cookie' }, req({ body: params({ apiKey: KEY }) })), /Location/);
 		denied(authenticate('apiKey', undefined, req({ body: params({ apiKey: KEY }) })), /no credential/);
-		denied(authenticate('unknownMode', cred, req()), /unknown/);
 	});
 });
 
@@ -97,7 +97,6 @@ describe('inbound authenticate: signature', () => {
 	});
 	it('rejects an empty or malformed signing secret as an incomplete credential', () => {
 		denied(authenticate('signature', { ...cred, signingSecret: '' }, req({ rawBody: body })), /incomplete/);
-		denied(authenticate('signature', { ...cred, signingSecret: 'whsec_!!notbase64' }, req({ rawBody: body })), /not valid/);
+		denied(authenticate('signature', { ...cred, signingSecret: 'whsec_!!notbase64' }, req({ rawBody: body })), /not valid base64/);
 	});
-	it('lists the credential secrets', () => assert.deepEqual(credentialSecrets(cred), [KEY, PASS, SECRET]));
 });

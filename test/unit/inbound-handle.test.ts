@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { Webhook } from 'standardwebhooks';
 
 import { handleInboundRequest, type AnsweredOutcome, type IncomingRequest, type Outcome, type TriggerConfig, type TriggerItemJson } from '../../nodes/core/inbound/handle';
 import { DedupeStore } from '../../nodes/core/inbound/dedupe';
@@ -92,6 +93,20 @@ describe('inbound handle: accepted events', () => {
 		// not form, not a JSON object: 415 before any authentication
 		refused(handleInboundRequest({ method: 'POST', rawBody: Buffer.from('hello'), headers: { ...headers } }, { ...base, authentication: 'signature' }, { credential: cred, nowMs: NOW }), 415, /no Content-Type/);
 	});
+	it('accepts what the standardwebhooks library signs: whsec_ secrets, and plain secrets as format raw', () => {
+		const body = JSON.stringify({ email: 'a@b.de' });
+		const at = new Date(NOW);
+		for (const [signingSecret, wh] of [
+			[SECRET, new Webhook(SECRET)],
+			['a plain secret, no prefix', new Webhook('a plain secret, no prefix', { format: 'raw' })],
+		] as const) {
+			const headers = { 'webhook-id': 'msg_lib', 'webhook-timestamp': String(NOW / 1000), 'webhook-signature': wh.sign('msg_lib', at, body) };
+			const request: IncomingRequest = { method: 'POST', contentType: 'application/json', rawBody: Buffer.from(body), headers };
+			const o = accepted(handleInboundRequest(request, { ...base, authentication: 'signature' }, { credential: { signingSecret }, nowMs: NOW }));
+			assert.equal(o.item.eventId, 'msg_lib');
+			refused(handleInboundRequest({ ...request, rawBody: Buffer.from(`${body} `) }, { ...base, authentication: 'signature' }, { credential: { signingSecret }, nowMs: NOW }), 401);
+		}
+	});
 	it('masks a secret in the raw body also in its JSON-escaped spelling', () => {
 		const odd = 'key"with\\quote';
 		const body = JSON.stringify({ email: 'a@b.de', apiKey: odd, note: `copy ${odd}` });
@@ -139,6 +154,11 @@ describe('inbound handle: rejections', () => {
 		const basic = handleInboundRequest(form('email=a@b.de'), { ...base, authentication: 'basicAuth' }, { credential: cred });
 		refused(basic, 401);
 		assert.deepEqual(basic.headers, { 'WWW-Authenticate': 'Basic realm="KlickTipp Outbound"' });
+	});
+	it('an unknown authentication setting is refused with 401, never accepted', () => {
+		for (const authentication of ['unknownMode', '', 'APIKEY']) {
+			refused(handleInboundRequest(form(`apiKey=${KEY}&email=a@b.de`), { ...base, authentication }, { credential: cred }), 401, /authentication setting .* is unknown/);
+		}
 	});
 });
 

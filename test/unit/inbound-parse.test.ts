@@ -12,19 +12,18 @@ import {
 	parseRequest,
 	parseUrlEncoded,
 	paramsFromParsedObject,
+	type ParamsResult,
 	type ParseResult,
 } from '../../nodes/core/inbound/parse';
 import type { Params, Rejection } from '../../nodes/core/inbound/types';
 
 const FORM = 'application/x-www-form-urlencoded';
 
-function ok(result: ParseResult | Params | Rejection): Params {
-	if ((result as Rejection).ok === false && Object.getPrototypeOf(result) !== null) {
-		assert.fail(`expected params, got ${JSON.stringify(result)}`);
-	}
-	return ((result as { params?: Params }).params ?? result) as Params;
+function ok(result: ParseResult | ParamsResult): Params {
+	if (!result.ok) assert.fail(`expected params, got ${JSON.stringify(result)}`);
+	return result.params;
 }
-function rejected(result: ParseResult | Params | Rejection, status: number, reason?: RegExp): Rejection {
+function rejected(result: ParseResult | ParamsResult, status: number, reason?: RegExp): Rejection {
 	const r = result as Rejection;
 	assert.equal(r.ok, false, `expected a rejection, got ${JSON.stringify(result)}`);
 	assert.equal(r.status, status);

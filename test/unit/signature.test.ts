@@ -64,3 +64,39 @@ describe('signature: Standard Webhooks', () => {
 		assert.ok(!(r as { reason: string }).reason.includes('%%%'));
 	});
 });
+
+describe('signature: a plain secret (not whsec_…), checked against standardwebhooks both ways', () => {
+	// Our documented choice: a secret without the whsec_ prefix is used as its UTF-8 bytes, which is what the
+	// reference library does with `new Webhook(secret, { format: 'raw' })` (byte for byte for ASCII secrets). The
+	// library's default would base64-decode it; people paste passwords there, so we do not (docs/outbound.md).
+	const plain = 'Mein-Geheimnis_2026!';
+	const raw = new Webhook(plain, { format: 'raw' });
+
+	it('the key is the UTF-8 bytes, not base64-decoded', () => {
+		assert.deepEqual(signingKey(plain), Buffer.from(plain, 'utf8'));
+		assert.deepEqual(signingKey(` ${plain} `), Buffer.from(plain, 'utf8'), 'trimmed like every credential field');
+		const base64Looking = 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=';
+		assert.deepEqual(signingKey(base64Looking), Buffer.from(base64Looking, 'utf8'));
+		const libraryDefault = new Webhook(base64Looking);
+		const ours = signPayload(base64Looking, 'msg_b', body);
+		assert.throws(() => libraryDefault.verify(body, ours as unknown as Record<string, string>), 'the library default decodes base64: a different key');
+	});
+
+	it('we sign → the library (format raw) verifies', () => {
+		const headers = signPayload(plain, 'msg_p1', body);
+		assert.deepEqual(raw.verify(body, headers as unknown as Record<string, string>), JSON.parse(body));
+	});
+
+	it('the library (format raw) signs → we verify', () => {
+		const now = new Date();
+		const headers = { 'webhook-id': 'msg_p2', 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': raw.sign('msg_p2', now, body) };
+		assert.equal(verifySignature(plain, headers, Buffer.from(body)).ok, true);
+		assert.equal(verifySignature(`${plain}x`, headers, Buffer.from(body)).ok, false);
+	});
+
+	it('a whsec_ secret is the same key for us and the library default, both ways', () => {
+		const wh = new Webhook(secret);
+		assert.deepEqual(signingKey(secret), Buffer.from(secret.slice(6), 'base64'));
+		assert.equal(signPayload(secret, 'msg_w', body, 1_700_000_000)['webhook-signature'], wh.sign('msg_w', new Date(1_700_000_000_000), body));
+	});
+});

@@ -3,23 +3,16 @@
  * HTTP Basic, or a Standard Webhooks signature over the raw body. Secrets are compared in constant time and
  * never appear in a reason. An incomplete credential always rejects. No n8n imports.
  */
+import type { AuthenticationMode, CredentialPart, KlickTippCredential } from '../credential';
+import { apiKeyLocation, credentialFields, credentialProblem } from '../credential';
+import { headerValue } from '../lookup';
 import { secretsEqual } from '../secrets';
-import { signingKey, verifySignature } from '../signature';
-import type { AuthenticationMode, Params, Rejection } from './types';
-import { headerValue, reject } from './types';
+import { verifySignature } from '../signature';
+import type { Params, Rejection } from './types';
+import { reject } from './types';
 
 export const BASIC_REALM = 'KlickTipp Outbound';
 export const WWW_AUTHENTICATE = `Basic realm="${BASIC_REALM}"`;
-
-/** The credential `klickTippOutboundApi` as n8n decrypts it (any field may be missing). */
-export interface InboundCredential {
-	apiKey?: unknown;
-	keyName?: unknown;
-	keyLocation?: unknown;
-	username?: unknown;
-	password?: unknown;
-	signingSecret?: unknown;
-}
 
 export interface AuthRequest {
 	method: 'GET' | 'POST';
@@ -38,10 +31,6 @@ export type AuthResult = { ok: true; webhookId?: string } | Rejection;
 
 const INCOMPLETE = 'The trigger\'s credential "KlickTipp Outbound API" is incomplete';
 
-function nonEmpty(value: unknown): value is string {
-	return typeof value === 'string' && value !== '';
-}
-
 function unauthorized(reason: string, basic = false): Rejection {
 	return reject(401, reason, basic ? { 'WWW-Authenticate': WWW_AUTHENTICATE } : undefined);
 }
@@ -57,15 +46,17 @@ function findParam(params: Params, name: string): unknown {
 	return Object.prototype.hasOwnProperty.call(params, name) ? params[name] : undefined;
 }
 
-export function checkApiKey(credential: InboundCredential, request: AuthRequest): AuthResult {
-	const { apiKey, keyName } = credential;
-	const keyLocation = nonEmpty(credential.keyLocation) ? credential.keyLocation : 'body';
-	if (!nonEmpty(apiKey) || !nonEmpty(keyName)) {
-		return unauthorized(`${INCOMPLETE}: API Key and API Key Parameter Name must both be filled in`);
-	}
-	if (!['body', 'query', 'header'].includes(keyLocation)) {
-		return unauthorized(`${INCOMPLETE}: API Key Location must be body, query or header`);
-	}
+/** The 401 for a credential that cannot serve `part` (see credentialProblem), or null. */
+function incomplete(part: CredentialPart, credential: KlickTippCredential): Rejection | null {
+	const problem = credentialProblem(part, credential);
+	return problem ? unauthorized(`${INCOMPLETE}: ${problem}`, part === 'basicAuth') : null;
+}
+
+export function checkApiKey(credential: KlickTippCredential, request: AuthRequest): AuthResult {
+	const problem = incomplete('apiKey', credential);
+	if (problem) return problem;
+	const { apiKey, keyName } = credentialFields(credential);
+	const keyLocation = apiKeyLocation(credential)!;
 	let received: unknown;
 	if (keyLocation === 'header') {
 		received = headerValue(request.headers, keyName);
@@ -84,11 +75,10 @@ export function checkApiKey(credential: InboundCredential, request: AuthRequest)
 	return { ok: true };
 }
 
-export function checkBasicAuth(credential: InboundCredential, request: AuthRequest): AuthResult {
-	const { username, password } = credential;
-	if (!nonEmpty(username) || !nonEmpty(password)) {
-		return unauthorized(`${INCOMPLETE}: Username and Password must both be filled in`, true);
-	}
+export function checkBasicAuth(credential: KlickTippCredential, request: AuthRequest): AuthResult {
+	const problem = incomplete('basicAuth', credential);
+	if (problem) return problem;
+	const { username, password } = credentialFields(credential);
 	const header = headerValue(request.headers, 'authorization');
 	if (!header) return unauthorized('Basic authentication required: no Authorization header', true);
 	const match = /^basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
@@ -102,14 +92,10 @@ export function checkBasicAuth(credential: InboundCredential, request: AuthReque
 	return { ok: true };
 }
 
-export function checkSignature(credential: InboundCredential, request: AuthRequest, nowSeconds: number): AuthResult {
-	const secret = credential.signingSecret;
-	if (!nonEmpty(secret)) return unauthorized(`${INCOMPLETE}: Signing Secret must be filled in`);
-	try {
-		signingKey(secret);
-	} catch {
-		return unauthorized(`${INCOMPLETE}: the Signing Secret is not valid (whsec_ + base64 of at least 16 bytes, or a plain string)`);
-	}
+export function checkSignature(credential: KlickTippCredential, request: AuthRequest, nowSeconds: number): AuthResult {
+	const problem = incomplete('signature', credential);
+	if (problem) return problem;
+	const secret = credentialFields(credential).signingSecret;
 	if (request.method === 'GET') {
 		return unauthorized('Signature authentication needs a POST with a JSON or form-urlencoded body; a GET query is not covered by a signature');
 	}
@@ -126,8 +112,8 @@ export function checkSignature(credential: InboundCredential, request: AuthReque
 
 /** Authenticates a request. `credential` may be undefined only for mode `none`. */
 export function authenticate(
-	mode: AuthenticationMode | string,
-	credential: InboundCredential | undefined,
+	mode: AuthenticationMode,
+	credential: KlickTippCredential | undefined,
 	request: AuthRequest,
 	nowSeconds: number = Math.floor(Date.now() / 1000),
 ): AuthResult {
@@ -137,12 +123,5 @@ export function authenticate(
 	}
 	if (mode === 'apiKey') return checkApiKey(credential, request);
 	if (mode === 'basicAuth') return checkBasicAuth(credential, request);
-	if (mode === 'signature') return checkSignature(credential, request, nowSeconds);
-	return unauthorized(`The trigger's authentication setting "${String(mode).slice(0, 40)}" is unknown`);
-}
-
-/** Every secret of the credential that must never be echoed (for redaction and parameter filtering). */
-export function credentialSecrets(credential: InboundCredential | undefined): string[] {
-	if (!credential) return [];
-	return [credential.apiKey, credential.password, credential.signingSecret].filter(nonEmpty);
+	return checkSignature(credential, request, nowSeconds);
 }

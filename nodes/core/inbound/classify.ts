@@ -2,24 +2,16 @@
  * Event classification for the KlickTipp Outbound Trigger: contact data or deletion request, and KlickTipp's
  * "Save and test" request. No n8n imports.
  */
-import type { EventKind, EventTypeSetting, Params } from './types';
+import type { EventKind } from '../events';
+import { eventKindOf, TEST_CONTACT_ID } from '../events';
+import { valueByName } from '../lookup';
+import type { EventTypeSetting, Params } from './types';
 
 export const DEFAULT_EVENT_PARAMETER = 'event';
-/** Values of the event parameter that mean "deletion request" (compared trimmed and case-insensitively). */
-export const DELETION_VALUES: readonly string[] = ['deletion', 'delete', 'deletion_request', 'deletion-request', 'deletionrequest'];
-/** KlickTipp's "Save and test" sends this fake contact ID. */
-export const TEST_CONTACT_ID = '12345';
 
 /** The value of a parameter by exact name, else by case-insensitive name; arrays give their last entry. */
 export function paramByName(params: Params, name: string): unknown {
-	let value: unknown;
-	if (Object.prototype.hasOwnProperty.call(params, name)) {
-		value = params[name];
-	} else {
-		const lower = name.toLowerCase();
-		const key = Object.keys(params).find((k) => k.toLowerCase() === lower);
-		value = key === undefined ? undefined : params[key];
-	}
+	const value = valueByName(params, name);
 	return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
@@ -35,9 +27,7 @@ export function classifyEvent(
 	if (eventType === 'deletionRequest') return 'deletionRequest';
 	if (eventType !== 'auto') return 'contactData';
 	const name = typeof eventParameter === 'string' && eventParameter.trim() !== '' ? eventParameter.trim() : DEFAULT_EVENT_PARAMETER;
-	const value = paramByName(params, name);
-	if (typeof value !== 'string') return 'contactData';
-	return DELETION_VALUES.includes(value.trim().toLowerCase()) ? 'deletionRequest' : 'contactData';
+	return eventKindOf(paramByName(params, name));
 }
 
 /** True for KlickTipp's "Save and test" request (contact ID 12345). */

@@ -3,20 +3,23 @@
  * classify → normalize → 422 check → test event → duplicate → accept. The node only reads its parameters,
  * calls this, writes the answer and hands the item to n8n. Never throws. No n8n imports.
  */
-import { credentialSecretValues, redact, redactDeep } from '../secrets';
-import { authenticate, type InboundCredential } from './authenticate';
+import { apiKeyLocation, authenticationModeOf, credentialSecretValues, type KlickTippCredential } from '../credential';
+import type { EventKind } from '../events';
+import { redact, redactDeep } from '../secrets';
+import { authenticate } from './authenticate';
 import { classifyEvent, DEFAULT_EVENT_PARAMETER, isTestEvent } from './classify';
 import type { DedupeStore } from './dedupe';
 import { computeEventId, stripSecrets } from './event-id';
 import { normalizeContact, type Contact } from './normalize';
 import { parseRequest, type InboundRequest } from './parse';
-import type { AuthenticationMode, EventKind, EventTypeSetting, Params, Rejection } from './types';
+import type { EventTypeSetting, Params, Rejection } from './types';
 import { reject } from './types';
 
 export const DEFAULT_DEDUPE_SECONDS = 60;
 
 export interface TriggerConfig {
-	authentication: AuthenticationMode | string;
+	/** The "Authentication" parameter as set; anything but a known mode is refused with 401. */
+	authentication: string;
 	eventType: EventTypeSetting | string;
 	eventParameter?: string;
 	/** Answer KlickTipp's "Save and test" request (contact 12345) with 200 and start nothing. */
@@ -34,7 +37,7 @@ export interface IncomingRequest extends InboundRequest {
 }
 
 export interface HandleDeps {
-	credential?: InboundCredential;
+	credential?: KlickTippCredential;
 	nowMs?: number;
 	dedupe?: { store: DedupeStore; scope: string };
 }
@@ -110,8 +113,12 @@ export function handleInboundRequest(request: IncomingRequest, config: TriggerCo
 		const parsed = parseRequest(request);
 		if (!parsed.ok) return rejected(parsed, secrets);
 
+		const mode = authenticationModeOf(config.authentication);
+		if (!mode) {
+			return rejected(reject(401, `The trigger's authentication setting "${String(config.authentication).slice(0, 40)}" is unknown`), secrets);
+		}
 		const auth = authenticate(
-			config.authentication,
+			mode,
 			deps.credential,
 			{
 				method: parsed.method,
@@ -126,7 +133,7 @@ export function handleInboundRequest(request: IncomingRequest, config: TriggerCo
 		if (!auth.ok) return rejected(auth, secrets);
 
 		const keyName =
-			config.authentication === 'apiKey' && typeof deps.credential?.keyName === 'string'
+			mode === 'apiKey' && typeof deps.credential?.keyName === 'string'
 				? deps.credential.keyName
 				: undefined;
 		const filter = { keyName, secrets };
@@ -169,7 +176,7 @@ export function handleInboundRequest(request: IncomingRequest, config: TriggerCo
 		};
 		if (config.includeHeaders) {
 			const apiKeyHeader =
-				config.authentication === 'apiKey' && deps.credential?.keyLocation === 'header' ? keyName?.toLowerCase() : undefined;
+				mode === 'apiKey' && apiKeyLocation(deps.credential) === 'header' ? keyName?.toLowerCase() : undefined;
 			item.request.headers = safeHeaders(request.headers ?? {}, apiKeyHeader, secrets);
 		}
 		if (config.includeRawBody && request.rawBody !== undefined) {

@@ -9,6 +9,7 @@
  * - every `CustomField<X>` → `fields.field<X>` (the REST API's names), values as received
  * A repeated parameter (array) contributes its last non-empty value.
  */
+import { valueByName } from '../lookup';
 import type { Params } from './types';
 
 export interface Contact {
@@ -35,17 +36,9 @@ function text(value: unknown): string | undefined {
 	return trimmed === '' ? undefined : trimmed;
 }
 
-function rawValue(params: Params, name: string): unknown {
-	const lower = name.toLowerCase();
-	const key = Object.prototype.hasOwnProperty.call(params, name)
-		? name
-		: Object.keys(params).find((k) => k.toLowerCase() === lower);
-	return key === undefined ? undefined : params[key];
-}
-
 function first(params: Params, names: readonly string[]): string | undefined {
 	for (const name of names) {
-		const value = text(rawValue(params, name));
+		const value = text(valueByName(params, name));
 		if (value !== undefined) return value;
 	}
 	return undefined;

@@ -61,6 +61,13 @@ export interface ParsedRequest {
 
 export type ParseResult = ParsedRequest | Rejection;
 
+/** Parameters, or why they cannot be read. */
+export type ParamsResult = { ok: true; params: Params } | Rejection;
+
+function parsed(params: Params): ParamsResult {
+	return { ok: true, params };
+}
+
 export interface ContentType {
 	type: string;
 	charset?: string;
@@ -147,7 +154,7 @@ function printable(text: string, max = 80): string {
 }
 
 /** Parses `application/x-www-form-urlencoded` bytes (or a query string) into parameters. */
-export function parseUrlEncoded(input: Buffer | string, charsetName?: string): Params | Rejection {
+export function parseUrlEncoded(input: Buffer | string, charsetName?: string): ParamsResult {
 	const charset = resolveCharset(charsetName);
 	if (!charset) return reject(415, `The charset "${printable(charsetName ?? '')}" is not supported; send UTF-8`);
 	const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
@@ -173,14 +180,14 @@ export function parseUrlEncoded(input: Buffer | string, charsetName?: string): P
 		const problem = addParam(params, key, value);
 		if (problem) return problem;
 	}
-	return params;
+	return parsed(params);
 }
 
 const CRLF = Buffer.from('\r\n');
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 /** Parses the fields of a `multipart/form-data` body (files are skipped: KlickTipp sends none). */
-export function parseMultipart(raw: Buffer, boundary: string | undefined, charsetName?: string): Params | Rejection {
+export function parseMultipart(raw: Buffer, boundary: string | undefined, charsetName?: string): ParamsResult {
 	if (!boundary) return reject(400, 'The multipart/form-data Content-Type has no boundary');
 	const charset = resolveCharset(charsetName) ?? 'utf-8';
 	const delimiter = Buffer.from(`--${boundary}`);
@@ -189,7 +196,7 @@ export function parseMultipart(raw: Buffer, boundary: string | undefined, charse
 	if (pos < 0) return reject(400, 'The multipart body does not contain its boundary');
 	for (;;) {
 		pos += delimiter.length;
-		if (raw[pos] === 0x2d && raw[pos + 1] === 0x2d) return params; // closing "--boundary--"
+		if (raw[pos] === 0x2d && raw[pos + 1] === 0x2d) return parsed(params); // closing "--boundary--"
 		const headerStart = raw.indexOf(CRLF, pos);
 		if (headerStart < 0) return reject(400, 'The multipart body ends without its closing boundary');
 		const headerEnd = raw.indexOf(HEADER_END, headerStart);
@@ -248,7 +255,7 @@ function checkJson(value: unknown, depth: number): Rejection | undefined {
 }
 
 /** Turns an already parsed JSON value into parameters: only an object is accepted. */
-export function paramsFromJson(value: unknown): Params | Rejection {
+export function paramsFromJson(value: unknown): ParamsResult {
 	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
 		const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 		return reject(400, `The JSON body must be an object of parameters, not ${kind}`);
@@ -260,11 +267,11 @@ export function paramsFromJson(value: unknown): Params | Rejection {
 		const added = addParam(params, key, inner);
 		if (added) return added;
 	}
-	return params;
+	return parsed(params);
 }
 
 /** Parses the bytes of an application/json body. */
-export function parseJsonBody(raw: Buffer): Params | Rejection {
+export function parseJsonBody(raw: Buffer): ParamsResult {
 	const text = decodeBytes(raw, 'utf-8');
 	if (text === undefined) return reject(400, 'The JSON body is not valid UTF-8');
 	let value: unknown;
@@ -280,9 +287,9 @@ export function parseJsonBody(raw: Buffer): Params | Rejection {
  * Normalises a map that n8n or express already parsed (querystring, formidable): a one-element array becomes its
  * value, arrays stay arrays, numbers and booleans become strings, nested objects are kept as they are.
  */
-export function paramsFromParsedObject(value: unknown): Params | Rejection {
+export function paramsFromParsedObject(value: unknown): ParamsResult {
 	const params = emptyParams();
-	if (value === undefined || value === null) return params;
+	if (value === undefined || value === null) return parsed(params);
 	if (typeof value !== 'object' || Array.isArray(value)) return reject(400, 'The parameters are not a key/value map');
 	for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
 		let v: unknown = inner;
@@ -296,11 +303,7 @@ export function paramsFromParsedObject(value: unknown): Params | Rejection {
 		const problem = checkJson(v, 1) ?? addParam(params, key, v);
 		if (problem) return problem;
 	}
-	return params;
-}
-
-function isRejection(value: Params | Rejection): value is Rejection {
-	return (value as Rejection).ok === false && typeof (value as Rejection).status === 'number' && Object.getPrototypeOf(value) !== null;
+	return parsed(params);
 }
 
 function isEmptyBody(request: InboundRequest): boolean {
@@ -319,10 +322,10 @@ function isEmptyBody(request: InboundRequest): boolean {
 	return false;
 }
 
-function parseQuery(request: InboundRequest): Params | Rejection {
+function parseQuery(request: InboundRequest): ParamsResult {
 	if (typeof request.url === 'string') {
 		const q = request.url.indexOf('?');
-		if (q < 0) return emptyParams();
+		if (q < 0) return parsed(emptyParams());
 		let query = request.url.slice(q + 1);
 		const hash = query.indexOf('#');
 		if (hash >= 0) query = query.slice(0, hash);
@@ -376,7 +379,7 @@ export function looksLikeForm(raw: Buffer): boolean {
 }
 
 /** A body without Content-Type: form data or a JSON object, read as such; anything else is a 415. */
-function parseUntypedBody(raw: Buffer | undefined): { format: BodyFormat; contentType: string; params: Params | Rejection } {
+function parseUntypedBody(raw: Buffer | undefined): { format: BodyFormat; contentType: string; params: ParamsResult } {
 	const unsupported = {
 		format: 'none' as const,
 		contentType: '',
@@ -408,8 +411,8 @@ function parseUntypedBody(raw: Buffer | undefined): { format: BodyFormat; conten
 function parseBody(
 	request: InboundRequest,
 	ct: ContentType | undefined,
-): { format: BodyFormat; contentType?: string; params: Params | Rejection } {
-	if (isEmptyBody(request)) return { format: 'none', params: emptyParams() };
+): { format: BodyFormat; contentType?: string; params: ParamsResult } {
+	if (isEmptyBody(request)) return { format: 'none', params: parsed(emptyParams()) };
 	if (!ct || ct.type === '') return parseUntypedBody(request.rawBody);
 	const raw = request.rawBody;
 	if (ct.type === 'application/x-www-form-urlencoded') {
@@ -438,18 +441,19 @@ export function parseRequest(request: InboundRequest): ParseResult {
 		if (method !== 'GET' && method !== 'POST') {
 			return reject(400, `The method "${printable(method)}" is not supported; use GET or POST`);
 		}
-		const query = parseQuery(request);
-		if (isRejection(query)) return query;
+		const queryResult = parseQuery(request);
+		if (!queryResult.ok) return queryResult;
+		const query = queryResult.params;
 		const ct = parseContentType(request.contentType);
 		let format: BodyFormat = 'none';
 		let contentType = ct?.type ?? '';
 		let body: Params = emptyParams();
 		if (method === 'POST') {
-			const parsed = parseBody(request, ct);
-			if (isRejection(parsed.params)) return parsed.params;
-			format = parsed.format;
-			if (parsed.contentType !== undefined) contentType = parsed.contentType;
-			body = parsed.params;
+			const read = parseBody(request, ct);
+			if (!read.params.ok) return read.params;
+			format = read.format;
+			if (read.contentType !== undefined) contentType = read.contentType;
+			body = read.params.params;
 		}
 		const params = emptyParams();
 		for (const [k, v] of Object.entries(query)) params[k] = v;

@@ -1,6 +1,7 @@
 /**
  * Types shared by the inbound (trigger) core. No n8n imports.
  */
+import type { EventKind } from '../events';
 
 /** A received parameter: a string (form, query, multipart) or any JSON value (JSON bodies). */
 export type ParamValue = unknown;
@@ -20,9 +21,7 @@ export interface Rejection {
 	headers?: Record<string, string>;
 }
 
-export type EventKind = 'contactData' | 'deletionRequest';
 export type EventTypeSetting = EventKind | 'auto';
-export type AuthenticationMode = 'none' | 'apiKey' | 'basicAuth' | 'signature';
 
 /** Creates an empty parameter map without a prototype. */
 export function emptyParams(): Params {
@@ -31,18 +30,4 @@ export function emptyParams(): Params {
 
 export function reject(status: Rejection['status'], reason: string, headers?: Record<string, string>): Rejection {
 	return headers ? { ok: false, status, reason, headers } : { ok: false, status, reason };
-}
-
-/** Case-insensitive lookup of a header value (first value if repeated). */
-export function headerValue(
-	headers: Record<string, string | string[] | undefined> | undefined,
-	name: string,
-): string | undefined {
-	if (!headers) return undefined;
-	const lower = name.toLowerCase();
-	for (const [key, value] of Object.entries(headers)) {
-		if (key.toLowerCase() !== lower) continue;
-		return Array.isArray(value) ? value[0] : value;
-	}
-	return undefined;
 }

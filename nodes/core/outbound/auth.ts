@@ -4,75 +4,17 @@
  * HTTP Basic, or a Standard Webhooks signature over the exact bytes sent. No n8n imports.
  */
 import { createHash } from 'crypto';
-import { credentialSecretValues } from '../secrets';
-import { signingKey, signPayload } from '../signature';
+import type { AuthenticationMode, KlickTippCredential } from '../credential';
+import { apiKeyLocation, credentialFields } from '../credential';
+import { signPayload } from '../signature';
 import type { EncodedRequest } from './encoding';
 import { appendQuery } from './encoding';
 
-export type OutboundAuthentication = 'none' | 'apiKey' | 'basicAuth' | 'signature';
-export type KeyLocation = 'body' | 'query' | 'header';
-
-export interface OutboundCredential {
-	apiKey?: string;
-	keyName?: string;
-	keyLocation?: KeyLocation | string;
-	username?: string;
-	password?: string;
-	signingSecret?: string;
-}
-
-export class AuthConfigError extends Error {}
-
-/** The secrets of a credential that must never appear in output, preview or error messages. */
-export function credentialSecrets(cred: OutboundCredential | undefined): string[] {
-	return credentialSecretValues(cred);
-}
-
-/**
- * Checks that the credential holds what the chosen authentication needs. Returns a message (free of secrets)
- * or null when it is usable.
- */
-export function credentialProblem(auth: OutboundAuthentication, cred: OutboundCredential | undefined): string | null {
-	if (auth === 'none') return null;
-	if (!cred) return 'No credential is selected';
-	if (auth === 'apiKey') {
-		if (!cred.apiKey) return 'The credential has no API key';
-		if (!(cred.keyName ?? '').trim()) return 'The credential has no API key parameter name';
-		if (!['body', 'query', 'header'].includes(String(cred.keyLocation ?? 'body'))) {
-			return `The credential's API key location must be body, query or header`;
-		}
-		if ((cred.keyLocation ?? 'body') === 'header' && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cred.keyName!.trim())) {
-			return 'The API key parameter name is not a valid HTTP header name';
-		}
-		if ((cred.keyLocation ?? 'body') === 'header' && /[\r\n\0]/.test(cred.apiKey)) {
-			return 'The API key contains line breaks and cannot be sent in a header';
-		}
-		return null;
-	}
-	if (auth === 'basicAuth') {
-		if (!cred.username) return 'The credential has no username';
-		if (cred.username.includes(':')) return 'The Basic Auth username must not contain ":"';
-		if (!cred.password) return 'The credential has no password';
-		return null;
-	}
-	if (auth === 'signature') {
-		try {
-			signingKey(cred.signingSecret ?? '');
-		} catch (error) {
-			return (error as Error).message;
-		}
-		return null;
-	}
-	return `Unknown authentication "${String(auth)}"`;
-}
-
 /** Parameters the authentication adds to the request's own parameters (API key as a static value). */
-export function authParams(
-	auth: OutboundAuthentication,
-	cred: OutboundCredential | undefined,
-): Array<[string, string]> {
-	if (auth === 'apiKey' && cred && (cred.keyLocation ?? 'body') === 'body') {
-		return [[(cred.keyName ?? '').trim(), cred.apiKey ?? '']];
+export function authParams(auth: AuthenticationMode, cred: KlickTippCredential | undefined): Array<[string, string]> {
+	if (auth === 'apiKey' && cred && apiKeyLocation(cred) === 'body') {
+		const { keyName, apiKey } = credentialFields(cred);
+		return [[keyName, apiKey]];
 	}
 	return [];
 }
@@ -102,27 +44,27 @@ export interface AuthorizedRequest extends EncodedRequest {
  */
 export function applyAuth(
 	request: EncodedRequest,
-	auth: OutboundAuthentication,
-	cred: OutboundCredential | undefined,
+	auth: AuthenticationMode,
+	cred: KlickTippCredential | undefined,
 	extraHeaders: Record<string, string> = {},
 ): AuthorizedRequest {
 	const headers: Record<string, string> = { ...extraHeaders };
 	if (request.contentType) headers['content-type'] = request.contentType;
 	const credentialHeaders: string[] = [];
 	let url = request.url;
+	const { apiKey, keyName, username, password } = credentialFields(cred);
 	if (auth === 'apiKey' && cred) {
-		const where = cred.keyLocation ?? 'body';
-		const name = (cred.keyName ?? '').trim();
+		const where = apiKeyLocation(cred);
 		if (where === 'query') {
 			// 'body' needs nothing here: authParams() made it a static value, which GET sends in the query.
-			url = appendQuery(url, [[name, cred.apiKey ?? '']]);
+			url = appendQuery(url, [[keyName, apiKey]]);
 		} else if (where === 'header') {
-			headers[name.toLowerCase()] = cred.apiKey ?? '';
-			credentialHeaders.push(name.toLowerCase());
+			headers[keyName.toLowerCase()] = apiKey;
+			credentialHeaders.push(keyName.toLowerCase());
 		}
 	}
 	if (auth === 'basicAuth' && cred) {
-		headers.authorization = `Basic ${Buffer.from(`${cred.username ?? ''}:${cred.password ?? ''}`, 'utf8').toString('base64')}`;
+		headers.authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
 		credentialHeaders.push('authorization');
 	}
 	return { ...request, url, headers, credentialHeaders };

@@ -1,17 +1,18 @@
 /**
  * Builds the complete request for one item (mapping → API key as static value → placeholders → encoding →
- * auth) and shapes the output record. Pure functions; no n8n imports.
+ * auth). Pure functions; no n8n imports.
  */
-import type { KeyLocation, AuthorizedRequest, OutboundAuthentication, OutboundCredential } from './auth';
+import type { AuthenticationMode, KlickTippCredential } from '../credential';
+import type { EventKind } from '../events';
+import { eventKindOf } from '../events';
+import type { AuthorizedRequest } from './auth';
 import { applyAuth, authParams, webhookIdFor } from './auth';
 import type { OutboundFormat, OutboundMethod } from './encoding';
 import { encodeRequest, jsonEncode } from './encoding';
 import type { MappingConfig, OutboundParams } from './mapping';
 import { OutboundParameterError } from './errors';
-import { contactIdOf, emailOf, mapItem } from './mapping';
-import { expandPlaceholders } from './placeholders';
-
-export type OutboundEvent = 'contactData' | 'deletionRequest';
+import { mapItem } from './mapping';
+import { expandPlaceholders, withStandIns } from './placeholders';
 
 export interface OutboundConfig {
 	name: string;
@@ -20,7 +21,7 @@ export interface OutboundConfig {
 	method: OutboundMethod;
 	format: OutboundFormat;
 	mapping: MappingConfig;
-	authentication: OutboundAuthentication;
+	authentication: AuthenticationMode;
 	headers: Record<string, string>;
 }
 
@@ -28,12 +29,8 @@ export interface OutboundConfig {
 export class RequestBuildError extends OutboundParameterError {}
 
 /** The event of an input item; items without `event` count as contact data. */
-export function eventOf(json: Record<string, unknown>): OutboundEvent {
-	const e = json.event;
-	if (typeof e === 'string' && /^(deletionrequest|deletion|delete|deletion_request)$/i.test(e.trim())) {
-		return 'deletionRequest';
-	}
-	return 'contactData';
+export function eventOf(json: Record<string, unknown>): EventKind {
+	return eventKindOf(json.event);
 }
 
 /** Validates the configured URL (before placeholders are replaced). Returns a message or null. */
@@ -41,7 +38,7 @@ export function urlProblem(url: string): string | null {
 	const trimmed = (url ?? '').trim();
 	if (trimmed === '') return 'The URL is empty';
 	// Placeholders may stand anywhere; validate with neutral stand-ins.
-	const probe = trimmed.replace(/__([A-Za-z0-9][A-Za-z0-9_.\-[\]]*?)__/g, 'x');
+	const probe = withStandIns(trimmed, 'x');
 	let parsed: URL;
 	try {
 		parsed = new URL(probe);
@@ -70,7 +67,7 @@ export interface BuiltRequest {
 export function buildRequest(
 	json: Record<string, unknown>,
 	config: OutboundConfig,
-	credential: OutboundCredential | undefined,
+	credential: KlickTippCredential | undefined,
 ): BuiltRequest {
 	const urlIssue = urlProblem(config.url);
 	if (urlIssue) throw new RequestBuildError(urlIssue, 'url');
@@ -83,38 +80,4 @@ export function buildRequest(
 	const eventId = typeof json.eventId === 'string' && json.eventId ? json.eventId : undefined;
 	const webhookId = webhookIdFor(config.name, eventId, `${config.method} ${url} ${jsonEncode(params)}`);
 	return { params, request, webhookId };
-}
-
-/** The credential's API key location, defaulting to body like the credential's own default. */
-export function apiKeyLocation(cred: OutboundCredential | undefined): KeyLocation {
-	const where = cred?.keyLocation;
-	return where === 'query' || where === 'header' ? where : 'body';
-}
-
-export interface OutboundOutput {
-	outbound: { name: string; label: string };
-	status: 'delivered' | 'failed' | 'skipped';
-	reason?: string;
-	httpStatus?: number;
-	attempts: number;
-	durationMs: number;
-	request: { method: string; url: string; body: string | null; headers?: Record<string, string> };
-	response?: { body: unknown };
-	audit?: { contactId: string; email: string; outbound: string; status: 'delivered' | 'failed' | 'skipped'; at: string };
-}
-
-/** The audit record a data-protection audit asks for, for a deletion request. */
-export function auditRecord(
-	json: Record<string, unknown>,
-	outboundName: string,
-	status: 'delivered' | 'failed' | 'skipped',
-	atMs: number,
-): NonNullable<OutboundOutput['audit']> {
-	return {
-		contactId: contactIdOf(json),
-		email: emailOf(json).toLowerCase(),
-		outbound: outboundName,
-		status,
-		at: new Date(atMs).toISOString(),
-	};
 }

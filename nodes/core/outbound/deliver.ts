@@ -4,6 +4,7 @@
  * retries per the retry policy, a fresh signature per attempt with the same webhook-id. Everything with side
  * effects (HTTP, waiting, clock, randomness, n8n's egress check) is injected, so this is plain, testable logic without n8n.
  */
+import { valueByName } from '../lookup';
 import type { AuthorizedRequest } from './auth';
 import type { PaceOutcome, Pacers } from './pacer';
 import { isThrottleStatus } from './pacer';
@@ -62,12 +63,6 @@ export interface DeliveryResult {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-function headerValue(headers: Record<string, unknown>, name: string): unknown {
-	if (name in headers) return headers[name];
-	const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
-	return key === undefined ? undefined : headers[key];
-}
-
 function errorParts(error: unknown): { code: string; message: string } {
 	const e = error as { code?: unknown; message?: unknown; cause?: { code?: unknown } };
 	const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : '';
@@ -117,7 +112,7 @@ export function describeStatus(status: number, body: unknown): string {
 export function paceOutcome(response: WireResponse, nowMs: number): PaceOutcome {
 	if (isSuccessStatus(response.statusCode)) return { kind: 'success' };
 	if (isThrottleStatus(response.statusCode)) {
-		return { kind: 'throttled', pauseMs: parseRetryAfter(headerValue(response.headers, 'retry-after'), nowMs) };
+		return { kind: 'throttled', pauseMs: parseRetryAfter(valueByName(response.headers, 'retry-after'), nowMs) };
 	}
 	return { kind: 'neutral' };
 }
@@ -163,7 +158,7 @@ async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions,
 			return refused ? { kind: 'final', reason: refused, url } : { kind: 'networkError', error, url };
 		}
 		if (pacer && ticket) pacer.release(ticket, paceOutcome(response, deps.now()));
-		const location = headerValue(response.headers, 'location');
+		const location = valueByName(response.headers, 'location');
 		if (!REDIRECTS.has(response.statusCode) || typeof location !== 'string' || location === '') {
 			return { kind: 'response', response, url };
 		}
@@ -220,7 +215,7 @@ export async function deliver(request: AuthorizedRequest, options: DeliveryOptio
 		const decision =
 			hop.kind === 'response'
 				? decideRetry(
-						{ kind: 'response', status: hop.response.statusCode, retryAfter: headerValue(hop.response.headers, 'retry-after') },
+						{ kind: 'response', status: hop.response.statusCode, retryAfter: valueByName(hop.response.headers, 'retry-after') },
 						attempts,
 						options.policy,
 						deps.random,

@@ -28,6 +28,11 @@ export function placeholderNames(url: string): string[] {
 	return names;
 }
 
+/** The URL with every placeholder replaced by `standIn`, to validate a URL template before values are known. */
+export function withStandIns(url: string, standIn: string): string {
+	return url.replace(PLACEHOLDER, standIn);
+}
+
 /**
  * Replaces every `__name__` by the URL-encoded value of the parameter `name`. Throws PlaceholderError naming
  * every placeholder that is not a parameter of the request.

@@ -4,9 +4,9 @@
  * named like a contact ID carries 12345, and `SubscriberID=12345` is added when no parameter carries the ID.
  * No n8n imports.
  */
+import { TEST_CONTACT_ID } from '../events';
 import type { MappingConfig } from './mapping';
 
-export const TEST_CONTACT_ID = '12345';
 export const TEST_CONTACT_EMAIL = 'test@example.com';
 
 const CONTACT_ID_NAMES = /^(subscriberid|subscriber_id|contactid|contact_id|id)$/i;
@@ -15,7 +15,7 @@ const CONTACT_ID_NAMES = /^(subscriberid|subscriber_id|contactid|contact_id|id)$
 export function testContactItem(): Record<string, unknown> {
 	return {
 		event: 'contactData',
-		eventId: 'klicktipp-test-12345',
+		eventId: `klicktipp-test-${TEST_CONTACT_ID}`,
 		isTest: true,
 		contact: { id: TEST_CONTACT_ID, email: TEST_CONTACT_EMAIL, fields: {} },
 	};

@@ -1,0 +1,126 @@
+/**
+ * The action node's output record, in one place: its type, the request view, the audit record of a deletion
+ * request, the record of each outcome (delivered / failed / skipped, and preview), masking, and the failure
+ * message. No n8n imports.
+ */
+import { redactDeep } from '../secrets';
+import type { BuiltRequest } from './build';
+import { eventOf } from './build';
+import type { DeliveryResult } from './deliver';
+import { contactIdOf, emailOf } from './mapping';
+import type { OutboundSetup } from './setup';
+
+export type OutboundStatus = 'delivered' | 'failed' | 'skipped';
+
+export interface OutboundOutput {
+	outbound: { name: string; label: string };
+	status: OutboundStatus;
+	reason?: string;
+	httpStatus?: number;
+	attempts: number;
+	durationMs: number;
+	request: { method: string; url: string; body: string | null; headers?: Record<string, string> };
+	response?: { body: unknown };
+	audit?: { contactId: string; email: string; outbound: string; status: OutboundStatus; at: string };
+}
+
+/** The request as shown in the output: method, URL and exact body (headers only in a preview). */
+export function requestView(built: BuiltRequest | undefined, fallbackMethod: string): OutboundOutput['request'] {
+	if (!built) return { method: fallbackMethod, url: '', body: null };
+	return { method: built.request.method, url: built.request.url, body: built.request.body };
+}
+
+/** The audit record a data-protection audit asks for, for a deletion request. */
+export function auditRecord(
+	json: Record<string, unknown>,
+	outboundName: string,
+	status: OutboundStatus,
+	atMs: number,
+): NonNullable<OutboundOutput['audit']> {
+	return {
+		contactId: contactIdOf(json),
+		email: emailOf(json).toLowerCase(),
+		outbound: outboundName,
+		status,
+		at: new Date(atMs).toISOString(),
+	};
+}
+
+/** Adds the audit record when the item is a deletion request. */
+function withAudit(output: OutboundOutput, json: Record<string, unknown>, setup: OutboundSetup, atMs: number): OutboundOutput {
+	if (eventOf(json) === 'deletionRequest') output.audit = auditRecord(json, setup.name, output.status, atMs);
+	return output;
+}
+
+/** The record of a request that was sent: delivered or failed, with attempts, duration and (optionally) the response body. */
+export function sentRecord(
+	setup: OutboundSetup,
+	json: Record<string, unknown>,
+	built: BuiltRequest,
+	result: DeliveryResult,
+	atMs: number,
+): OutboundOutput {
+	const output: OutboundOutput = {
+		outbound: { name: setup.name, label: setup.label },
+		status: result.status,
+		reason: result.reason,
+		httpStatus: result.httpStatus,
+		attempts: result.attempts,
+		durationMs: result.durationMs,
+		request: requestView(built, built.request.method),
+	};
+	if (setup.options.logResponseBody && result.responseBody !== undefined) output.response = { body: result.responseBody };
+	return withAudit(output, json, setup, atMs);
+}
+
+/** The record of an item that was not sent: skipped, or failed before sending (e.g. no email address). */
+export function unsentRecord(
+	setup: OutboundSetup,
+	json: Record<string, unknown>,
+	status: 'failed' | 'skipped',
+	reason: string,
+	built: BuiltRequest | undefined,
+	atMs: number,
+): OutboundOutput {
+	return withAudit(
+		{
+			outbound: { name: setup.name, label: setup.label },
+			status,
+			reason,
+			attempts: 0,
+			durationMs: 0,
+			request: requestView(built, setup.method),
+		},
+		json,
+		setup,
+		atMs,
+	);
+}
+
+/** The record of a preview: always skipped, with the request's headers (signed when the outbound signs). */
+export function previewRecord(
+	setup: OutboundSetup,
+	json: Record<string, unknown>,
+	reason: string,
+	built: BuiltRequest,
+	headers: Record<string, string>,
+	atMs: number,
+): OutboundOutput {
+	const output = unsentRecord(setup, json, 'skipped', `Preview, nothing sent. ${reason}`, built, atMs);
+	output.request.headers = headers;
+	return output;
+}
+
+/** The record as it leaves the node: every secret masked, no undefined fields. */
+export function maskedRecord(output: OutboundOutput, secrets: readonly string[]): Record<string, unknown> {
+	const json = redactDeep(output, secrets) as unknown as Record<string, unknown>;
+	for (const key of Object.keys(json)) if (json[key] === undefined) delete json[key];
+	return json;
+}
+
+/** "Outbound "<name>" failed with HTTP <status>: <reason>", from a (masked) record. */
+export function failureMessage(record: Record<string, unknown>): string {
+	const outbound = (record.outbound as { name?: unknown } | undefined)?.name ?? '';
+	const httpStatus = record.httpStatus as number | undefined;
+	return `Outbound "${String(outbound)}" failed${httpStatus !== undefined ? ` with HTTP ${httpStatus}` : ''}: ${String(record.reason ?? 'unknown reason')}`;
+}

@@ -1,0 +1,205 @@
+/**
+ * The action node's parameters, validated: the defaults (one home; the node description imports them), the
+ * outbound-wide setup (name, events, authentication and its credential, method, format, options) and each item's
+ * configuration (URL, mapping, headers). Problems throw a SetupError naming the parameter. No n8n imports.
+ */
+import type { AuthenticationMode, KlickTippCredential } from '../credential';
+import { authenticationModeOf, breaksHeader, credentialProblem, credentialSecretValues, isHeaderName } from '../credential';
+import type { EventKind } from '../events';
+import { redact } from '../secrets';
+import type { OutboundConfig } from './build';
+import type { OutboundFormat, OutboundMethod } from './encoding';
+import { SetupError } from './errors';
+import type { OutboundField, StaticValue } from './mapping';
+
+/** Every default of the action node's parameters. */
+export const DEFAULTS = {
+	events: ['contactData'] as EventKind[],
+	authentication: 'none' as AuthenticationMode,
+	method: 'POST' as OutboundMethod,
+	format: 'json' as OutboundFormat,
+	sendEmail: true,
+	emailParameterName: 'email',
+	/** Deliveries in flight at once. */
+	concurrency: 16,
+	timeoutMs: 30_000,
+	maxAttempts: 5,
+	retryDelayMs: 500,
+	maxRetryAfterSeconds: 60,
+	oncePerContactHours: 0,
+	/** Redirects followed when "Follow Redirects" is on. */
+	maxRedirects: 5,
+	/** Sent unless a header of the same name is configured. */
+	userAgent: 'n8n-nodes-klicktipp-outbound',
+} as const;
+
+export interface OutboundOptions {
+	/** Pace requests per receiver host (core/outbound/pacer.ts); off = fixed concurrency. */
+	adaptivePacing: boolean;
+	logResponseBody: boolean;
+	timeout: number;
+	maxAttempts: number;
+	concurrency: number;
+	oncePerContactHours: number;
+	allowPrivateTargets: boolean;
+	requireHttps: boolean;
+	followRedirects: boolean;
+	maxRetryAfterSeconds: number;
+	retryDelay: number;
+}
+
+/** The outbound-wide parameters as n8n hands them (read for item 0). */
+export interface SetupParameters {
+	outboundName: unknown;
+	label: unknown;
+	active: unknown;
+	events: unknown;
+	authentication: unknown;
+	options: Record<string, unknown>;
+	method: unknown;
+	format: unknown;
+	/** Whether the format parameter is set at all (it must not be with GET). */
+	formatSet: boolean;
+}
+
+export interface OutboundSetup {
+	name: string;
+	label: string;
+	active: boolean;
+	events: EventKind[];
+	authentication: AuthenticationMode;
+	options: OutboundOptions;
+	credential: KlickTippCredential | undefined;
+	/** What must never show in an output item or error (see credentialSecretValues). */
+	secrets: string[];
+	method: OutboundMethod;
+	format: OutboundFormat;
+}
+
+function num(value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+	const n = typeof value === 'number' ? value : Number(value);
+	if (!Number.isFinite(n)) return fallback;
+	return Math.min(max, Math.max(min, n));
+}
+
+export function parseOptions(o: Record<string, unknown>): OutboundOptions {
+	return {
+		adaptivePacing: o.adaptivePacing !== false,
+		logResponseBody: o.logResponseBody === true,
+		timeout: num(o.timeout, DEFAULTS.timeoutMs, 1),
+		maxAttempts: Math.floor(num(o.maxAttempts, DEFAULTS.maxAttempts, 1, 20)),
+		concurrency: Math.floor(num(o.concurrency, DEFAULTS.concurrency, 1, 256)),
+		oncePerContactHours: num(o.oncePerContactHours, DEFAULTS.oncePerContactHours, 0),
+		allowPrivateTargets: o.allowPrivateTargets === true,
+		requireHttps: o.requireHttps === true,
+		followRedirects: o.followRedirects !== false,
+		maxRetryAfterSeconds: num(o.maxRetryAfterSeconds, DEFAULTS.maxRetryAfterSeconds, 0),
+		retryDelay: num(o.retryDelay, DEFAULTS.retryDelayMs, 0),
+	};
+}
+
+/**
+ * Validates the outbound-wide parameters; loads the credential (only when the authentication needs one) and checks
+ * that it fits. Throws SetupError.
+ */
+export async function parseSetup(
+	p: SetupParameters,
+	loadCredential: () => Promise<KlickTippCredential>,
+): Promise<OutboundSetup> {
+	const name = String(p.outboundName ?? '').trim();
+	if (name === '') throw new SetupError('Parameter "Outbound Name" (outboundName) is required');
+	const label = String(p.label ?? '');
+	const active = p.active !== false;
+	const events = (Array.isArray(p.events) ? p.events.map(String) : [String(p.events)]) as EventKind[];
+	for (const e of events) {
+		if (e !== 'contactData' && e !== 'deletionRequest') {
+			throw new SetupError(`Parameter "Events" (events) has an unknown event "${e}"`);
+		}
+	}
+	const authentication = authenticationModeOf(p.authentication);
+	if (!authentication) {
+		throw new SetupError(`Parameter "Authentication" (authentication) has an unknown value "${String(p.authentication)}"`);
+	}
+	const options = parseOptions(p.options);
+
+	const credential = authentication === 'none' ? undefined : await loadCredential();
+	const secrets = credentialSecretValues(credential);
+	const problem = authentication === 'none' ? null : credentialProblem(authentication, credential);
+	if (problem) {
+		throw new SetupError(`The credential does not fit Authentication "${authentication}": ${redact(problem, secrets)}`, {
+			description: 'Open the credential "KlickTipp Outbound API" and fill in what this authentication needs.',
+		});
+	}
+
+	// The method and format decide the request's shape and are read once; GET + format is a contradiction.
+	const method = String(p.method).toUpperCase() as OutboundMethod;
+	if (method !== 'POST' && method !== 'GET') {
+		throw new SetupError(`Parameter "Method" (method) must be POST or GET, not "${method}"`);
+	}
+	let format: OutboundFormat = DEFAULTS.format;
+	if (method === 'GET') {
+		if (p.formatSet) {
+			throw new SetupError(
+				'Parameter "Format" (format) applies only to POST: with GET every parameter goes into the URL query. Remove the format or use POST.',
+			);
+		}
+	} else {
+		format = String(p.format) as OutboundFormat;
+		if (format !== 'json' && format !== 'form') {
+			throw new SetupError(`Parameter "Format" (format) must be json or form, not "${format}"`);
+		}
+	}
+	return { name, label, active, events, authentication, options, credential, secrets, method, format };
+}
+
+/** One item's parameters as n8n hands them (expressions evaluated for that item). */
+export interface ItemParameters {
+	url: unknown;
+	sendEmail: unknown;
+	emailParameterName: unknown;
+	fields: unknown;
+	staticValues: unknown;
+	/** options.headers */
+	headers: unknown;
+}
+
+/**
+ * The configured headers, names lower-cased, plus the default User-Agent unless one is configured. Throws SetupError
+ * for a name that is not an HTTP token or a value with a line break.
+ */
+export function requestHeaders(headersParam: unknown, itemIndex: number): Record<string, string> {
+	const list = ((headersParam ?? {}) as { header?: Array<{ name?: unknown; value?: unknown }> }).header ?? [];
+	const headers: Record<string, string> = {};
+	for (const h of list) {
+		const name = String(h.name ?? '').trim();
+		if (!name) continue;
+		const value = String(h.value ?? '');
+		if (!isHeaderName(name) || breaksHeader(value)) {
+			throw new SetupError(`Option "Headers" (options.headers) has an invalid header "${name}"`, { itemIndex });
+		}
+		headers[name.toLowerCase()] = value;
+	}
+	if (!('user-agent' in headers)) headers['user-agent'] = DEFAULTS.userAgent;
+	return headers;
+}
+
+/** The configuration one item is built with. */
+export function itemConfig(setup: OutboundSetup, p: ItemParameters, itemIndex: number): OutboundConfig {
+	const fields = ((p.fields ?? {}) as { field?: OutboundField[] }).field ?? [];
+	const staticValues = ((p.staticValues ?? {}) as { value?: StaticValue[] }).value ?? [];
+	return {
+		name: setup.name,
+		label: setup.label,
+		url: String(p.url ?? ''),
+		method: setup.method,
+		format: setup.format,
+		authentication: setup.authentication,
+		headers: requestHeaders(p.headers, itemIndex),
+		mapping: {
+			sendEmail: p.sendEmail !== false,
+			emailParameterName: String(p.emailParameterName ?? ''),
+			fields: fields.map((f) => ({ value: f.value, parameterName: String(f.parameterName ?? ''), defaultValue: f.defaultValue })),
+			staticValues: staticValues.map((s) => ({ name: String(s.name ?? ''), value: s.value })),
+		},
+	};
+}

@@ -1,0 +1,81 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { buildRequest, eventOf, urlProblem } from '../../nodes/core/outbound/build';
+import type { OutboundConfig } from '../../nodes/core/outbound/build';
+import { OutboundParameterError } from '../../nodes/core/outbound/errors';
+import type { MappingConfig } from '../../nodes/core/outbound/mapping';
+
+const item = {
+	event: 'contactData',
+	contact: { id: '4711', email: 'Max@Example.de', firstName: 'Jürgen', lastName: '', fields: {} },
+	email: 'other@example.de',
+};
+
+const base: MappingConfig = { sendEmail: true, emailParameterName: 'email', fields: [], staticValues: [] };
+
+describe('outbound buildRequest', () => {
+	const config: OutboundConfig = {
+		name: 'CRM',
+		label: '',
+		url: 'https://crm.example.com/contacts/__SubscriberID__?src=kt',
+		method: 'POST',
+		format: 'json',
+		authentication: 'none',
+		headers: { 'x-team': 'growth' },
+		mapping: {
+			...base,
+			fields: [{ value: '4711', parameterName: 'SubscriberID', defaultValue: '' }],
+			staticValues: [{ name: 'source', value: 'klicktipp' }],
+		},
+	};
+
+	it('maps, expands placeholders, encodes and adds headers', () => {
+		const built = buildRequest(item, config, undefined);
+		assert.equal(built.request.url, 'https://crm.example.com/contacts/4711?src=kt');
+		assert.equal(built.request.body, '{"email":"Max@Example.de","SubscriberID":"4711","source":"klicktipp"}');
+		assert.equal(built.request.headers['content-type'], 'application/json; charset=utf-8');
+		assert.equal(built.request.headers['x-team'], 'growth');
+		assert.match(built.webhookId, /^msg_[A-Za-z0-9_-]{32}$/);
+	});
+
+	it('gives the same webhook-id for the same item and a different one for another event', () => {
+		const a = buildRequest({ ...item, eventId: 'ev1' }, config, undefined).webhookId;
+		assert.equal(buildRequest({ ...item, eventId: 'ev1' }, config, undefined).webhookId, a);
+		assert.notEqual(buildRequest({ ...item, eventId: 'ev2' }, config, undefined).webhookId, a);
+		assert.notEqual(buildRequest({ ...item, eventId: 'ev1' }, { ...config, name: 'ERP' }, undefined).webhookId, a);
+		const noId = buildRequest(item, config, undefined).webhookId;
+		assert.equal(buildRequest(item, config, undefined).webhookId, noId);
+	});
+
+	it('puts an API key with location body in the body as a static value (and into GET queries)', () => {
+		const cred = { apiKey: 'k-1234567890abcdef', keyName: 'apiKey', keyLocation: 'body' };
+		const post = buildRequest(item, { ...config, authentication: 'apiKey' }, cred);
+		assert.deepEqual(JSON.parse(post.request.body!).apiKey, 'k-1234567890abcdef');
+		const get = buildRequest(item, { ...config, method: 'GET', authentication: 'apiKey' }, cred);
+		assert.match(get.request.url, /&apiKey=k-1234567890abcdef$/);
+		assert.throws(
+			() =>
+				buildRequest(item, { ...config, authentication: 'apiKey', mapping: { ...config.mapping, staticValues: [{ name: 'apiKey', value: 'x' }] } }, cred),
+			(e: OutboundParameterError) => /"apiKey"/.test(e.message),
+		);
+	});
+
+	it('refuses invalid URLs and unknown placeholders with the parameter "url"', () => {
+		for (const url of ['', 'crm.example.com/x', 'ftp://x.de/', 'https://user:pw@x.de/']) {
+			assert.throws(() => buildRequest(item, { ...config, url }, undefined), (e: OutboundParameterError) => e.parameter === 'url');
+		}
+		assert.equal(urlProblem('https://x.de/__email__'), null);
+		assert.throws(
+			() => buildRequest(item, { ...config, url: 'https://x.de/__missing__' }, undefined),
+			(e: OutboundParameterError) => e.parameter === 'url' && /__missing__/.test(e.message),
+		);
+	});
+
+	it('classifies events; items without event are contact data', () => {
+		assert.equal(eventOf({}), 'contactData');
+		assert.equal(eventOf({ event: 'contactData' }), 'contactData');
+		assert.equal(eventOf({ event: 'deletionRequest' }), 'deletionRequest');
+		assert.equal(eventOf({ event: 'Deletion' }), 'deletionRequest');
+	});
+});

@@ -1,0 +1,284 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
+
+import type { OutboundConfig } from '../../nodes/core/outbound/build';
+import type { DeliveryResult } from '../../nodes/core/outbound/deliver';
+import { SetupError } from '../../nodes/core/outbound/errors';
+import type { OncePerContact, Plan } from '../../nodes/core/outbound/handle';
+import {
+	deliveryOptions,
+	finishRun,
+	ONCE_PER_CONTACT_KEY,
+	oncePerContact,
+	planItems,
+	planTest,
+	previewReason,
+	previewRun,
+	skipReason,
+} from '../../nodes/core/outbound/handle';
+import type { OutboundSetup } from '../../nodes/core/outbound/setup';
+import { DEFAULTS, parseOptions } from '../../nodes/core/outbound/setup';
+import { verifySignature } from '../../nodes/core/signature';
+
+const H = 3_600_000;
+const NOW = Date.UTC(2026, 0, 2, 3, 4, 5);
+
+function setupOf(over: Partial<OutboundSetup> = {}, options: Record<string, unknown> = {}): OutboundSetup {
+	return {
+		name: 'CRM',
+		label: 'crm',
+		active: true,
+		events: ['contactData', 'deletionRequest'],
+		authentication: 'none',
+		options: parseOptions(options),
+		credential: undefined,
+		secrets: [],
+		method: 'POST',
+		format: 'json',
+		...over,
+	};
+}
+
+function configOf(setup: OutboundSetup, over: Partial<OutboundConfig> = {}): OutboundConfig {
+	return {
+		name: setup.name,
+		label: setup.label,
+		url: 'https://crm.example.com/hook',
+		method: setup.method,
+		format: setup.format,
+		authentication: setup.authentication,
+		headers: { 'user-agent': DEFAULTS.userAgent },
+		mapping: { sendEmail: true, emailParameterName: 'email', fields: [], staticValues: [] },
+		...over,
+	};
+}
+
+const contact = (id: string, email = `${id}@example.de`, extra: Record<string, unknown> = {}) => ({
+	event: 'contactData',
+	contact: { id, email },
+	...extra,
+});
+
+function windowOf(hours: number, state = {}): OncePerContact {
+	return { state, windowMs: hours * H, hours, nowMs: NOW };
+}
+
+const kinds = (plans: Plan[]) => plans.map((p) => p.kind);
+
+describe('outbound handle: planItems decides skip / fail / send', () => {
+	it('sends an item with an email address', () => {
+		const setup = setupOf();
+		const [plan] = planItems(setup, [contact('1')], () => configOf(setup), undefined);
+		assert.equal(plan.kind, 'send');
+		assert.equal(JSON.parse(plan.built!.request.body!).email, '1@example.de');
+	});
+
+	it('skips everything when the outbound is inactive, and events it is not subscribed to', () => {
+		assert.equal(skipReason(setupOf({ active: false }), contact('1')), 'The outbound is inactive');
+		const onlyContacts = setupOf({ events: ['contactData'] });
+		assert.equal(skipReason(onlyContacts, { event: 'delete', email: 'a@b.de' }), 'The outbound is not subscribed to deletionRequest events');
+		assert.equal(skipReason(onlyContacts, contact('1')), null);
+		const plans = planItems(setupOf({ active: false }), [contact('1')], () => assert.fail('an inactive outbound builds nothing'), undefined);
+		assert.deepEqual(plans, [{ kind: 'skip', reason: 'The outbound is inactive' }]);
+	});
+
+	it('fails an item without an email address when the email is sent; sends it when not', () => {
+		const setup = setupOf();
+		const [failed] = planItems(setup, [{ contact: { id: '7' } }], () => configOf(setup), undefined);
+		assert.equal(failed.kind, 'fail');
+		assert.match((failed as { reason: string }).reason, /no email address/);
+		const noEmail = configOf(setup, { mapping: { sendEmail: false, emailParameterName: 'email', fields: [], staticValues: [] } });
+		assert.equal(planItems(setup, [{ contact: { id: '7' } }], () => noEmail, undefined)[0].kind, 'send');
+	});
+
+	it('once per contact: a contact delivered within the window is skipped, with the time left', () => {
+		const setup = setupOf({}, { oncePerContactHours: 6 });
+		const once = windowOf(6, { lastDelivered: { 'id:1': NOW - H } });
+		const plans = planItems(setup, [contact('1'), contact('2')], () => configOf(setup), once);
+		assert.deepEqual(kinds(plans), ['skip', 'send']);
+		assert.equal((plans[0] as { reason: string }).reason, 'Once per contact: already delivered to this contact within 6 h (next possible in 5h 0m)');
+	});
+
+	it('once per contact: a second item of the same contact in one execution is skipped (the in-run claim)', () => {
+		const setup = setupOf({}, { oncePerContactHours: 6 });
+		const items = [contact('1'), contact('2'), contact('1', 'other@example.de'), { event: 'contactData', email: '2@EXAMPLE.de' }, { email: 'x@example.de' }, { email: 'X@example.de' }];
+		const plans = planItems(setup, items, () => configOf(setup), windowOf(6));
+		// contact 1 by ID twice; "2@EXAMPLE.de" has no ID, so its key is its email, not contact 2's ID; x@ by email twice
+		assert.deepEqual(kinds(plans), ['send', 'send', 'skip', 'send', 'send', 'skip']);
+		assert.equal((plans[2] as { reason: string }).reason, 'Once per contact: an earlier item of this execution delivers to the same contact');
+	});
+
+	it('once per contact off: the same contact twice is sent twice', () => {
+		const setup = setupOf();
+		assert.deepEqual(kinds(planItems(setup, [contact('1'), contact('1')], () => configOf(setup), undefined)), ['send', 'send']);
+	});
+
+	it('a parameter error stops the plan as a SetupError naming the parameter and the item, secrets masked', () => {
+		const setup = setupOf({ secrets: ['s3cr3t-value'] });
+		const items = [contact('1'), contact('2')];
+		const config = (i: number) => configOf(setup, { url: i === 1 ? 'https://x/__unknown__/s3cr3t-value' : 'https://x/ok' });
+		assert.throws(
+			() => planItems(setup, items, config, undefined),
+			(error: unknown) => {
+				assert.ok(error instanceof SetupError);
+				assert.equal(error.details.itemIndex, 1);
+				assert.match(error.message, /^Parameter "url": Unknown placeholder/);
+				assert.ok(!error.message.includes('s3cr3t-value'));
+				return true;
+			},
+		);
+	});
+});
+
+describe('outbound handle: the once-per-contact state', () => {
+	it('off (0 h): no state, static data not even asked for', () => {
+		assert.equal(oncePerContact(setupOf(), () => assert.fail('static data asked for'), NOW, true), undefined);
+	});
+	it('send creates the state and drops expired entries; preview only reads', () => {
+		const setup = setupOf({}, { oncePerContactHours: 6 });
+		const staticData: Record<string, unknown> = {};
+		const read = oncePerContact(setup, () => staticData, NOW, false)!;
+		assert.deepEqual(staticData, {}, 'preview writes nothing');
+		assert.deepEqual(read.state, {});
+		staticData[ONCE_PER_CONTACT_KEY] = { lastDelivered: { 'id:old': NOW - 7 * H, 'id:new': NOW - H } };
+		oncePerContact(setup, () => staticData, NOW, false);
+		assert.equal(Object.keys((staticData[ONCE_PER_CONTACT_KEY] as { lastDelivered: object }).lastDelivered).length, 2);
+		const write = oncePerContact(setup, () => staticData, NOW, true)!;
+		assert.deepEqual(write.state, { lastDelivered: { 'id:new': NOW - H } });
+		assert.equal(write.state, staticData[ONCE_PER_CONTACT_KEY]);
+		assert.equal(write.windowMs, 6 * H);
+	});
+});
+
+const delivered = (over: Partial<DeliveryResult> = {}): DeliveryResult => ({ status: 'delivered', httpStatus: 200, attempts: 1, durationMs: 12, finalUrl: 'https://crm.example.com/hook', responseBody: { ok: true }, ...over });
+
+describe('outbound handle: finishRun shapes the records', () => {
+	it('delivered, failed before sending, skipped and failed delivery, in input order; remembers deliveries', () => {
+		const setup = setupOf({}, { oncePerContactHours: 6 });
+		const once = windowOf(6);
+		const items = [contact('1'), { contact: { id: '9' } }, contact('1'), contact('3')];
+		const plans = planItems(setup, items, () => configOf(setup), once);
+		assert.deepEqual(kinds(plans), ['send', 'fail', 'skip', 'send']);
+		const results = [delivered(), null, null, delivered({ status: 'failed', httpStatus: 500, reason: 'HTTP 500', attempts: 5 })];
+		const run = finishRun(setup, items, plans, results, once, { now: () => NOW });
+		assert.deepEqual(run.records.map((r) => r.status), ['delivered', 'failed', 'skipped', 'failed']);
+		assert.deepEqual(run.failed, [1, 3]);
+		assert.deepEqual(run.records[0], {
+			outbound: { name: 'CRM', label: 'crm' },
+			status: 'delivered',
+			httpStatus: 200,
+			attempts: 1,
+			durationMs: 12,
+			request: { method: 'POST', url: 'https://crm.example.com/hook', body: '{"email":"1@example.de"}' },
+		});
+		assert.equal(run.records[1].attempts, 0);
+		assert.deepEqual(once.state, { lastDelivered: { 'id:1': NOW } }, 'only the delivered contact is remembered');
+		assert.deepEqual(run.summary, {
+			message: 'Outbound "CRM" failed: The item has no email address (json.contact.email or json.email); nothing was sent',
+			description: '2 of 4 item(s) failed; 1 delivered. Set "On Error" to "Continue (using error output)" to route failed items to their own output instead.',
+			itemIndex: 1,
+			httpStatus: undefined,
+			reason: 'The item has no email address (json.contact.email or json.email); nothing was sent',
+			outbound: 'CRM',
+		});
+	});
+
+	it('the response body only with "Log Response Body"; secrets masked everywhere', () => {
+		const setup = setupOf({ secrets: ['tok-123456'] }, { logResponseBody: true });
+		const items = [contact('1')];
+		const plans = planItems(setup, items, () => configOf(setup, { url: 'https://x/h?t=tok-123456' }), undefined);
+		const run = finishRun(setup, items, plans, [delivered({ responseBody: 'echo tok-123456' })], undefined);
+		assert.deepEqual(run.records[0].response, { body: 'echo ***' });
+		assert.equal((run.records[0].request as { url: string }).url, 'https://x/h?t=***');
+		assert.equal(run.summary, undefined);
+	});
+
+	it('a deletion request gets its audit record with the final status', () => {
+		const setup = setupOf();
+		const items = [{ event: 'delete', contact: { id: '5', email: 'Del@Example.de' } }];
+		const plans = planItems(setup, items, () => configOf(setup), undefined);
+		const run = finishRun(setup, items, plans, [delivered()], undefined, { now: () => NOW });
+		assert.deepEqual(run.records[0].audit, { contactId: '5', email: 'del@example.de', outbound: 'CRM', status: 'delivered', at: new Date(NOW).toISOString() });
+	});
+
+	it('the test request names contact 12345 when it fails', () => {
+		const setup = setupOf({ active: false, events: ['deletionRequest'] });
+		const { json, plan } = planTest(setup, configOf(setup));
+		assert.equal(plan.kind, 'send', 'sent even when inactive and not subscribed to contact data');
+		assert.equal(JSON.parse(plan.built.request.body!).SubscriberID, '12345');
+		const run = finishRun(setup, [json], [plan], [delivered({ status: 'failed', httpStatus: 404, reason: 'HTTP 404' })], undefined, { test: true });
+		assert.equal(run.summary?.description, 'The test request for contact 12345 failed.');
+		assert.equal(run.summary?.message, 'Outbound "CRM" failed with HTTP 404: HTTP 404');
+	});
+});
+
+describe('outbound handle: preview says what send does (same plan)', () => {
+	it('for every kind of item, the preview reason is the send plan', () => {
+		const setup = setupOf({ events: ['contactData'] }, { oncePerContactHours: 6 });
+		const items = [contact('1'), contact('1'), { contact: { id: '9' } }, { event: 'delete', email: 'd@example.de' }, contact('2')];
+		const state = { lastDelivered: { 'id:2': NOW - H } };
+		const plans = planItems(setup, items, () => configOf(setup), windowOf(6, state));
+		const preview = previewRun(setup, items, () => configOf(setup), windowOf(6, state), NOW);
+		assert.deepEqual(
+			preview.map((r) => r.reason),
+			plans.map((p) => `Preview, nothing sent. ${previewReason(p)}`),
+		);
+		assert.deepEqual(
+			preview.map((r) => r.reason),
+			[
+				'Preview, nothing sent. Send would deliver this request.',
+				'Preview, nothing sent. Send would skip it: Once per contact: an earlier item of this execution delivers to the same contact',
+				'Preview, nothing sent. Send would fail it: The item has no email address (json.contact.email or json.email); nothing was sent',
+				'Preview, nothing sent. Send would skip it: The outbound is not subscribed to deletionRequest events',
+				'Preview, nothing sent. Send would skip it: Once per contact: already delivered to this contact within 6 h (next possible in 5h 0m)',
+			],
+		);
+		assert.ok(preview.every((r) => r.status === 'skipped' && r.attempts === 0));
+		assert.deepEqual(state, { lastDelivered: { 'id:2': NOW - H } }, 'preview changes no state');
+	});
+
+	it('shows the exact request with its headers, signed like send signs it, secrets masked', () => {
+		const secret = 'whsec_' + Buffer.from('0123456789abcdef0123').toString('base64');
+		const setup = setupOf({ authentication: 'signature', credential: { signingSecret: secret }, secrets: [secret] });
+		const [record] = previewRun(setup, [contact('1')], () => configOf(setup), undefined, NOW);
+		const request = record.request as { method: string; url: string; body: string; headers: Record<string, string> };
+		assert.equal(request.body, '{"email":"1@example.de"}');
+		assert.equal(request.headers['user-agent'], DEFAULTS.userAgent);
+		assert.ok(verifySignature(secret, request.headers, request.body, NOW / 1000).ok, 'the preview signature verifies');
+		assert.ok(!JSON.stringify(record).includes(secret));
+	});
+});
+
+describe('outbound handle: deliveryOptions', () => {
+	it('takes retries, timeout and redirects from the options; signs only with a signature credential', () => {
+		const setup = setupOf({}, { maxAttempts: 3, retryDelay: 100, maxRetryAfterSeconds: 2, timeout: 999 });
+		const [plan] = planItems(setup, [contact('1')], () => configOf(setup), undefined);
+		const options = deliveryOptions(setup, plan.built!);
+		assert.equal(options.policy.maxAttempts, 3);
+		assert.equal(options.policy.baseDelayMs, 100);
+		assert.equal(options.policy.maxRetryAfterMs, 2000);
+		assert.equal(options.timeoutMs, 999);
+		assert.equal(options.maxRedirects, DEFAULTS.maxRedirects);
+		assert.equal(options.sign, undefined);
+		assert.equal(deliveryOptions(setupOf({}, { followRedirects: false }), plan.built!).maxRedirects, 0);
+		const secret = 'a-plain-signing-secret';
+		const signing = setupOf({ authentication: 'signature', credential: { signingSecret: secret } });
+		const signed = deliveryOptions(signing, plan.built!, () => NOW).sign!({ method: 'POST', body: '{}', headers: {} });
+		assert.ok(verifySignature(secret, signed, '{}', NOW / 1000).ok);
+		assert.equal(signed['webhook-id'], plan.built!.webhookId);
+	});
+	it('what send signs, the standardwebhooks library verifies (whsec_ by default, a plain secret as format raw)', () => {
+		const whsec = 'whsec_' + Buffer.from('0123456789abcdef0123').toString('base64');
+		for (const [signingSecret, wh] of [
+			[whsec, new Webhook(whsec)],
+			['a plain secret, no prefix', new Webhook('a plain secret, no prefix', { format: 'raw' })],
+		] as const) {
+			const setup = setupOf({ authentication: 'signature', credential: { signingSecret } });
+			const [plan] = planItems(setup, [contact('1')], () => configOf(setup), undefined);
+			const body = plan.built!.request.body!;
+			const signed = deliveryOptions(setup, plan.built!).sign!({ method: 'POST', body, headers: plan.built!.request.headers });
+			assert.deepEqual(wh.verify(body, signed), { email: '1@example.de' });
+		}
+	});
+});

@@ -1,0 +1,138 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import type { INodeProperties } from 'n8n-workflow';
+
+import { outboundProperties } from '../../nodes/KlickTippOutbound/description';
+import { SetupError } from '../../nodes/core/outbound/errors';
+import type { SetupParameters } from '../../nodes/core/outbound/setup';
+import { DEFAULTS, itemConfig, parseOptions, parseSetup, requestHeaders } from '../../nodes/core/outbound/setup';
+
+const base: SetupParameters = {
+	outboundName: ' CRM ',
+	label: 'crm',
+	active: true,
+	events: ['contactData'],
+	authentication: 'none',
+	options: {},
+	method: 'POST',
+	format: 'json',
+	formatSet: false,
+};
+const noCredential = async () => assert.fail('no credential is loaded for authentication none');
+
+async function refused(p: Partial<SetupParameters>, message: RegExp, load: () => Promise<Record<string, unknown>> = noCredential) {
+	await assert.rejects(parseSetup({ ...base, ...p }, load), (error: unknown) => {
+		assert.ok(error instanceof SetupError);
+		assert.match(error.message, message);
+		return true;
+	});
+}
+
+describe('outbound setup: defaults (one home, the node description shows them)', () => {
+	const property = (name: string, list: INodeProperties[] = outboundProperties): INodeProperties => {
+		const found = list.find((p) => p.name === name);
+		assert.ok(found, name);
+		return found;
+	};
+	const option = (name: string) => property(name, property('options').options as INodeProperties[]);
+	it('every default in the description is the core default', () => {
+		assert.deepEqual(property('events').default, DEFAULTS.events);
+		assert.equal(property('authentication').default, DEFAULTS.authentication);
+		assert.equal(property('method').default, DEFAULTS.method);
+		assert.equal(property('format').default, DEFAULTS.format);
+		assert.equal(property('sendEmail').default, DEFAULTS.sendEmail);
+		assert.equal(property('emailParameterName').default, DEFAULTS.emailParameterName);
+		assert.equal(option('concurrency').default, DEFAULTS.concurrency);
+		assert.equal(option('timeout').default, DEFAULTS.timeoutMs);
+		assert.equal(option('maxAttempts').default, DEFAULTS.maxAttempts);
+		assert.equal(option('retryDelay').default, DEFAULTS.retryDelayMs);
+		assert.equal(option('maxRetryAfterSeconds').default, DEFAULTS.maxRetryAfterSeconds);
+		assert.equal(option('oncePerContactHours').default, DEFAULTS.oncePerContactHours);
+		assert.equal(option('adaptivePacing').default, parseOptions({}).adaptivePacing);
+		assert.match(String(option('followRedirects').description), new RegExp(`up to ${DEFAULTS.maxRedirects} redirects`));
+	});
+	it('options fall back to the defaults and are clamped', () => {
+		assert.deepEqual(parseOptions({}), {
+			adaptivePacing: true,
+			logResponseBody: false,
+			timeout: 30_000,
+			maxAttempts: 5,
+			concurrency: 16,
+			oncePerContactHours: 0,
+			allowPrivateTargets: false,
+			requireHttps: false,
+			followRedirects: true,
+			maxRetryAfterSeconds: 60,
+			retryDelay: 500,
+		});
+		const o = parseOptions({ maxAttempts: 99, concurrency: 0, timeout: 'x', oncePerContactHours: -1, followRedirects: false, adaptivePacing: false });
+		assert.equal(o.maxAttempts, 20);
+		assert.equal(o.concurrency, 1);
+		assert.equal(o.timeout, 30_000);
+		assert.equal(o.oncePerContactHours, 0);
+		assert.equal(o.followRedirects, false);
+		assert.equal(o.adaptivePacing, false);
+	});
+});
+
+describe('outbound setup: headers', () => {
+	it('sends the default User-Agent unless a User-Agent header is configured (any case)', () => {
+		assert.equal(DEFAULTS.userAgent, 'n8n-nodes-klicktipp-outbound');
+		assert.deepEqual(requestHeaders(undefined, 0), { 'user-agent': 'n8n-nodes-klicktipp-outbound' });
+		assert.deepEqual(requestHeaders({ header: [{ name: 'X-Team', value: 'crm' }] }, 0), { 'x-team': 'crm', 'user-agent': 'n8n-nodes-klicktipp-outbound' });
+		assert.deepEqual(requestHeaders({ header: [{ name: 'User-Agent', value: 'mine/1' }] }, 0), { 'user-agent': 'mine/1' });
+	});
+	it('skips nameless headers; refuses a name that is no HTTP token or a value with a line break, naming the item', () => {
+		assert.deepEqual(requestHeaders({ header: [{ name: ' ', value: 'x' }] }, 0), { 'user-agent': DEFAULTS.userAgent });
+		for (const header of [{ name: 'Bad Name', value: 'x' }, { name: 'X-Ok', value: 'a\r\nInjected: 1' }]) {
+			assert.throws(
+				() => requestHeaders({ header: [header] }, 3),
+				(error: unknown) => error instanceof SetupError && error.details.itemIndex === 3 && /Option "Headers" \(options.headers\) has an invalid header/.test(error.message),
+			);
+		}
+	});
+});
+
+describe('outbound setup: parseSetup validates the parameters', () => {
+	it('a complete setup', async () => {
+		const setup = await parseSetup(base, noCredential);
+		assert.equal(setup.name, 'CRM');
+		assert.equal(setup.credential, undefined);
+		assert.deepEqual(setup.secrets, []);
+		assert.equal(setup.method, 'POST');
+		assert.equal(setup.format, 'json');
+	});
+	it('refuses what it cannot run with, naming the parameter', async () => {
+		await refused({ outboundName: '  ' }, /^Parameter "Outbound Name" \(outboundName\) is required$/);
+		await refused({ events: ['contactData', 'tagged'] }, /^Parameter "Events" \(events\) has an unknown event "tagged"$/);
+		await refused({ authentication: 'oauth' }, /^Parameter "Authentication" \(authentication\) has an unknown value "oauth"$/);
+		await refused({ method: 'PUT' }, /^Parameter "Method" \(method\) must be POST or GET, not "PUT"$/);
+		await refused({ format: 'xml' }, /^Parameter "Format" \(format\) must be json or form, not "xml"$/);
+		await refused({ method: 'GET', formatSet: true }, /^Parameter "Format" \(format\) applies only to POST/);
+	});
+	it('loads the credential only when the authentication needs one, and refuses one that does not fit, masked', async () => {
+		const setup = await parseSetup({ ...base, authentication: 'apiKey' }, async () => ({ apiKey: 'k-0123456789', keyName: 'apiKey' }));
+		assert.deepEqual(setup.secrets, ['k-0123456789']);
+		await refused({ authentication: 'basicAuth' }, /^The credential does not fit Authentication "basicAuth": the Password is empty$/, async () => ({ username: 'u' }));
+		await assert.rejects(
+			parseSetup({ ...base, authentication: 'apiKey' }, async () => ({ apiKey: 'key\nwith-break-123', keyName: 'X-Key', keyLocation: 'header' })),
+			(error: unknown) => error instanceof SetupError && !error.message.includes('with-break') && /Open the credential/.test(error.details.description ?? ''),
+		);
+	});
+	it('GET without a format; the item configuration carries method, format and headers', async () => {
+		const setup = await parseSetup({ ...base, method: 'get' }, noCredential);
+		assert.equal(setup.method, 'GET');
+		const config = itemConfig(setup, { url: 'https://x/h', sendEmail: false, emailParameterName: 'mail', fields: { field: [{ value: 1, parameterName: 'n' }] }, staticValues: { value: [{ name: 's', value: 'v' }] }, headers: undefined }, 0);
+		assert.deepEqual(config, {
+			name: 'CRM',
+			label: 'crm',
+			url: 'https://x/h',
+			method: 'GET',
+			format: 'json',
+			authentication: 'none',
+			headers: { 'user-agent': DEFAULTS.userAgent },
+			mapping: { sendEmail: false, emailParameterName: 'mail', fields: [{ value: 1, parameterName: 'n', defaultValue: undefined }], staticValues: [{ name: 's', value: 'v' }] },
+		});
+	});
+});
