@@ -118,8 +118,12 @@ if (require.main === module) {
 		process.exit(2);
 	}
 	const top = Number(process.argv[3] ?? 30);
-	// the n8n main process is the largest profile (task runners write their own, small ones)
-	const profiles = loadProfiles(target).sort((a, b) => b.profile.samples.length - a.profile.samples.length);
+	// the n8n main process is the busiest profile (task runners and loader threads write their own, mostly idle ones)
+	const busy = (p: CpuProfile) => {
+		const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+		return p.samples.reduce((sum, id, i) => sum + (idle.has(id) ? 0 : (p.timeDeltas[i] ?? 0)), 0);
+	};
+	const profiles = loadProfiles(target).sort((a, b) => busy(b.profile) - busy(a.profile));
 	for (const { file, profile } of profiles.slice(0, 1)) {
 		console.log(`# ${path.basename(file)}\n${summarise(profile, top)}`);
 	}
