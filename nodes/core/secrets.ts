@@ -19,23 +19,29 @@ function digest(text: string): Buffer {
 	return hash('sha256', text, 'buffer');
 }
 
+/** One matcher per secrets list, like secretForms (the trigger checks the body and the query with one list). */
+const matcherCache = new WeakMap<ReadonlyArray<string | undefined>, (value: unknown) => boolean>();
+
 /**
  * "Is this value one of these secrets?" in constant time, for many values against the same secrets (every received
  * parameter against the credential's secrets): each secret is hashed once here and each value once per call, where
  * secretsEqual per pair would hash both sides for every pair. Every secret is compared, without an early return.
  */
 export function secretMatcher(secrets: ReadonlyArray<string | undefined>): (value: unknown) => boolean {
+	const known = matcherCache.get(secrets);
+	if (known) return known;
 	const expected = secrets
 		.filter((s): s is string => typeof s === 'string' && s.length > 0)
 		.map((s) => ({ hash: digest(s), length: s.length }));
-	if (expected.length === 0) return () => false;
-	return (value) => {
-		if (typeof value !== 'string') return false;
-		const hash = digest(value);
+	const matcher = (value: unknown): boolean => {
+		if (typeof value !== 'string' || expected.length === 0) return false;
+		const received = digest(value);
 		let found = false;
-		for (const e of expected) found = (timingSafeEqual(hash, e.hash) && value.length === e.length) || found;
+		for (const e of expected) found = (timingSafeEqual(received, e.hash) && value.length === e.length) || found;
 		return found;
 	};
+	matcherCache.set(secrets, matcher);
+	return matcher;
 }
 
 export const MASK = '***';
