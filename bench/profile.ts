@@ -27,7 +27,11 @@ interface CpuProfile {
 	timeDeltas: number[];
 }
 
-const PACKAGE = 'n8n-nodes-klicktipp-outbound';
+/** Our package's compiled files (the cache folder is named after the package too, so match the dist layout). */
+export function isOurs(url: string): boolean {
+	if (url.includes('/node_modules/')) return /\/node_modules\/n8n-nodes-klicktipp-outbound\/dist\//.test(url);
+	return /\/dist\/(nodes|credentials)\//.test(url);
+}
 
 /** The area a frame belongs to, by its script URL. */
 export function areaOf(frame: CallFrame): string {
@@ -35,14 +39,16 @@ export function areaOf(frame: CallFrame): string {
 	if (functionName === '(idle)') return 'idle';
 	if (functionName === '(garbage collector)') return 'garbage collection';
 	if (functionName === '(program)') return 'V8 / native (program)';
-	if (url.includes(PACKAGE) && url.includes('/dist/')) return 'ours (dist/)';
-	if (/sqlite3|typeorm|@n8n\/db/.test(url)) return 'database (typeorm, sqlite)';
+	if (isOurs(url)) return 'ours (dist/)';
+	if (/sqlite3|typeorm|@n8n\/db|\/Pool\.js|PendingOperation/.test(url)) return 'database (typeorm, sqlite, pool)';
 	if (/\/n8n-core\//.test(url)) return 'n8n-core';
 	if (/\/n8n-workflow\//.test(url)) return 'n8n-workflow';
-	if (/\/n8n\/dist\//.test(url)) return 'n8n (cli)';
 	if (/\/n8n-nodes-base\//.test(url)) return 'n8n-nodes-base';
-	if (/express|body-parser|raw-body|router|finalhandler|send\/|on-finished|cookie|helmet|compression/.test(url)) return 'express / http middleware';
-	if (/node_modules/.test(url)) return `other npm: ${/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? '?'}`;
+	if (/\/node_modules\/n8n\/dist\//.test(url)) return 'n8n (cli)';
+	if (/\/(express|body-parser|raw-body|router|finalhandler|send|on-finished|on-headers|cookie[^/]*|helmet|compression|etag|vary|content-type|mime-types|parseurl|bytes)\//.test(url)) {
+		return 'express / http middleware';
+	}
+	if (/node_modules/.test(url)) return `other npm: ${/.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? '?'}`;
 	if (url.startsWith('node:') || url === '') return 'Node.js internals';
 	return 'other';
 }
@@ -72,7 +78,7 @@ export function summarise(profile: CpuProfile, top = 30): string {
 	}
 
 	// inclusive time under our node's webhook(): every sample whose stack passes through it
-	const isOurWebhook = (f: CallFrame) => f.url.includes(PACKAGE) && f.url.includes('KlickTippOutboundTrigger.node.js') && f.functionName === 'webhook';
+	const isOurWebhook = (f: CallFrame) => isOurs(f.url) && f.url.endsWith('KlickTippOutboundTrigger.node.js') && f.functionName === 'webhook';
 	let underWebhook = 0;
 	const underWebhookByArea = new Map<string, number>();
 	const ourFileSelf = new Map<string, number>();
@@ -87,8 +93,8 @@ export function summarise(profile: CpuProfile, top = 30): string {
 			cur = parent.get(cur);
 		}
 		const frame = byId.get(id)!.callFrame;
-		if (frame.url.includes(PACKAGE) && frame.url.includes('/dist/')) {
-			const file = frame.url.slice(frame.url.indexOf('/dist/') + 6);
+		if (isOurs(frame.url)) {
+			const file = frame.url.slice(frame.url.lastIndexOf('/dist/') + 6);
 			ourFileSelf.set(file, (ourFileSelf.get(file) ?? 0) + ms);
 		}
 		if (!inside) continue;
@@ -99,7 +105,8 @@ export function summarise(profile: CpuProfile, top = 30): string {
 	const pct = (ms: number) => `${((100 * ms) / total).toFixed(1)}%`;
 	const sorted = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]);
 	const lines: string[] = [];
-	lines.push(`sampled ${(total / 1000).toFixed(1)} s (${profile.samples.length} samples)`);
+	const idle = byArea.get('idle') ?? 0;
+	lines.push(`sampled ${(total / 1000).toFixed(1)} s (${profile.samples.length} samples), busy ${((total - idle) / 1000).toFixed(1)} s`);
 	lines.push('', 'self time by area:');
 	for (const [area, ms] of sorted(byArea)) lines.push(`  ${pct(ms).padStart(6)}  ${(ms / 1000).toFixed(2).padStart(7)} s  ${area}`);
 	lines.push('', `inclusive time under our webhook(): ${pct(underWebhook)} (${(underWebhook / 1000).toFixed(2)} s), of which:`);
@@ -118,8 +125,12 @@ if (require.main === module) {
 		process.exit(2);
 	}
 	const top = Number(process.argv[3] ?? 30);
-	// the n8n main process is the largest profile (task runners write their own, small ones)
-	const profiles = loadProfiles(target).sort((a, b) => b.profile.samples.length - a.profile.samples.length);
+	// the n8n main process is the busiest profile (task runners and loader threads write their own, mostly idle ones)
+	const busy = (p: CpuProfile) => {
+		const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+		return p.samples.reduce((sum, id, i) => sum + (idle.has(id) ? 0 : (p.timeDeltas[i] ?? 0)), 0);
+	};
+	const profiles = loadProfiles(target).sort((a, b) => busy(b.profile) - busy(a.profile));
 	for (const { file, profile } of profiles.slice(0, 1)) {
 		console.log(`# ${path.basename(file)}\n${summarise(profile, top)}`);
 	}

@@ -41,7 +41,10 @@ const cfg = {
 const log = (s: string) => console.error(s);
 /** BENCHMARKS.md from this heading on is written by hand and kept when the bench rewrites the numbers above it. */
 const HAND_WRITTEN = '## Findings and history (written by hand)';
-/** BENCH_CPU_PROF=<dir>: n8n writes V8 CPU profiles there (summarise with `node --import tsx bench/profile.ts <dir>`). */
+/**
+ * BENCH_CPU_PROF=<dir>: n8n writes a V8 CPU profile of each measured trigger run there, named after the endpoint
+ * (bench/cpu-profile.cjs; summarise one with `node --import tsx bench/profile.ts <file>`).
+ */
 const cpuProfDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
 const fmt = (n: number, d = 0) =>
 	Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a';
@@ -197,7 +200,9 @@ async function main() {
 				label: 'bench',
 				env: {
 					N8N_LOG_LEVEL: 'warn',
-					...(cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfDir}` } : {}),
+					...(cpuProfDir
+						? { NODE_OPTIONS: `--require ${path.join(ROOT, 'bench', 'cpu-profile.cjs')}`, BENCH_CPU_PROF_DIR: cpuProfDir }
+						: {}),
 				},
 			});
 		};
@@ -205,7 +210,7 @@ async function main() {
 			const inst: SingleInstance = await start();
 			try {
 				log(`trigger: ${cfg.connections} connections, ${cfg.durationSec}s × ${cfg.rounds} rounds each, alternating`);
-				trig = await runTrigger(inst, cfg, log);
+				trig = await runTrigger(inst, { ...cfg, cpuProfDir }, log);
 			} finally {
 				await inst.stop();
 			}

@@ -7,9 +7,12 @@
  * (not in the load generator's hot path), with timestamps well inside the 5-minute tolerance for the whole run.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 
 import type { SingleInstance } from '../test/e2e/harness';
 import { CREDENTIAL_TYPE, credentialData, SECRETS, signedHeaders, triggerNode } from '../test/e2e/klicktipp';
+import { sleep } from '../test/e2e/harness';
 import { cpuTicks, waitIdle } from './proc';
 
 // autocannon ships no type declarations; the part we use is typed here.
@@ -118,7 +121,22 @@ async function load(base: string, requests: AcRequest[], connections: number, du
 	return await autocannon({ url: base, connections, duration, requests, pipelining: 1 });
 }
 
-function webhookNode(path: string, headerAuth?: { id: string; name: string }) {
+/** Stops n8n's profiler (second SIGUSR2) and renames the profile it writes after the run it covers. */
+async function collectProfile(pid: number, dir: string, name: string): Promise<void> {
+	const before = new Set(fs.readdirSync(dir));
+	process.kill(pid, 'SIGUSR2');
+	for (let i = 0; i < 600; i++) {
+		const fresh = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && f.startsWith('n8n-') && !before.has(f));
+		if (fresh) {
+			fs.renameSync(path.join(dir, fresh), path.join(dir, `${name}.cpuprofile`));
+			return;
+		}
+		await sleep(100);
+	}
+	throw new Error(`n8n wrote no CPU profile for ${name} into ${dir}`);
+}
+
+function webhookNode(webhookPath: string, headerAuth?: { id: string; name: string }) {
 	return {
 		name: 'Webhook',
 		type: 'n8n-nodes-base.webhook',
@@ -127,7 +145,7 @@ function webhookNode(path: string, headerAuth?: { id: string; name: string }) {
 		webhookId: randomUUID(),
 		parameters: {
 			httpMethod: 'POST',
-			path,
+			path: webhookPath,
 			responseMode: 'onReceived',
 			options: {},
 			...(headerAuth ? { authentication: 'headerAuth' } : {}),
@@ -138,7 +156,16 @@ function webhookNode(path: string, headerAuth?: { id: string; name: string }) {
 
 export async function runTrigger(
 	inst: SingleInstance,
-	opts: { connections: number; durationSec: number; warmupSec: number; rounds: number; signedCount: number; targets?: Target[] },
+	opts: {
+		connections: number;
+		durationSec: number;
+		warmupSec: number;
+		rounds: number;
+		signedCount: number;
+		targets?: Target[];
+		/** Set when n8n runs with bench/cpu-profile.cjs: each measured run is profiled into <dir>/<target>-r<round>.cpuprofile. */
+		cpuProfDir?: string;
+	},
 	log: (s: string) => void,
 ): Promise<TriggerResult> {
 	const active = opts.targets?.length ? opts.targets : [...TARGETS];
@@ -199,10 +226,12 @@ export async function runTrigger(
 			// start each run from an idle n8n: executions a previous run left behind must not slow this one down
 			await waitIdle(pid);
 			const reqs = signedRequests(`/webhook/${paths[target]}`, opts.signedCount);
+			if (opts.cpuProfDir) process.kill(pid, 'SIGUSR2'); // start profiling
 			const ticks0 = cpuTicks(pid);
 			const r = await load(inst.webhookBase, reqs, opts.connections, opts.durationSec);
 			await waitIdle(pid);
 			const ticks = cpuTicks(pid) - ticks0;
+			if (opts.cpuProfDir) await collectProfile(pid, opts.cpuProfDir, `${target}-r${round}`);
 			const run: TriggerRun = {
 				target,
 				round,

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { secretsEqual, secretForms, redact, redactDeep, MASK } from '../../nodes/core/secrets';
+import { secretsEqual, secretForms, secretMatcher, redact, redactDeep, MASK } from '../../nodes/core/secrets';
 
 describe('secrets', () => {
 	it('compares equal secrets as equal and anything else as different', () => {
@@ -11,6 +11,19 @@ describe('secrets', () => {
 		assert.equal(secretsEqual('', ''), false, 'an empty expected secret never matches');
 		assert.equal(secretsEqual(undefined, 'x'), false);
 		assert.equal(secretsEqual(['x'], 'x'), false);
+	});
+
+	it('secretMatcher: a value is one of the secrets exactly (same answers as secretsEqual per pair)', () => {
+		const secrets = ['s3cr3t-token', 'whsec_abc', '', undefined];
+		const isSecret = secretMatcher(secrets);
+		for (const value of ['s3cr3t-token', 'whsec_abc', 's3cr3t-tokeN', 's3cr3t', 's3cr3t-token ', '', 'whsec_abcd', 'x']) {
+			assert.equal(isSecret(value), secrets.some((s) => secretsEqual(value, s)), value);
+		}
+		assert.equal(isSecret('whsec_abc'), true);
+		assert.equal(isSecret(['s3cr3t-token']), false);
+		assert.equal(isSecret(undefined), false);
+		assert.equal(secretMatcher([])('anything'), false);
+		assert.equal(secretMatcher(['', undefined])(''), false, 'an empty secret never matches');
 	});
 
 	it('redacts plain, URL-encoded and form-encoded occurrences', () => {

@@ -2,7 +2,7 @@
  * Stable event ids and removal of secrets from received parameters. No n8n imports.
  */
 import { createHash } from 'crypto';
-import { redactDeep, secretsEqual } from '../secrets';
+import { redactDeep, secretMatcher } from '../secrets';
 import type { Params } from './types';
 import { emptyParams } from './types';
 
@@ -32,9 +32,9 @@ export interface SecretFilter {
 	secrets: readonly string[];
 }
 
-function holdsSecret(value: unknown, secrets: readonly string[]): boolean {
-	if (typeof value === 'string') return secrets.some((s) => secretsEqual(value.trim(), s));
-	if (Array.isArray(value)) return value.some((v) => holdsSecret(v, secrets));
+function holdsSecret(value: unknown, isSecret: (value: unknown) => boolean): boolean {
+	if (typeof value === 'string') return isSecret(value.trim());
+	if (Array.isArray(value)) return value.some((v) => holdsSecret(v, isSecret));
 	return false;
 }
 
@@ -44,16 +44,17 @@ function holdsSecret(value: unknown, secrets: readonly string[]): boolean {
  */
 export function stripSecrets(params: Params, filter: SecretFilter): Params {
 	const keyName = filter.keyName?.toLowerCase();
-	const secrets = filter.secrets.filter((s) => typeof s === 'string' && s !== '');
+	const isSecret = secretMatcher(filter.secrets);
 	const kept = emptyParams();
 	for (const [key, value] of Object.entries(params)) {
 		const lower = key.toLowerCase();
 		if (lower === 'authorization') continue;
 		if (keyName && lower === keyName) continue;
-		if (holdsSecret(value, secrets)) continue;
+		if (holdsSecret(value, isSecret)) continue;
 		kept[key] = value;
 	}
-	const masked = redactDeep({ ...kept }, secrets);
+	// the caller's own list, so the spellings secretForms derives for it are derived once per request
+	const masked = redactDeep({ ...kept }, filter.secrets);
 	const out = emptyParams();
 	for (const [key, value] of Object.entries(masked)) out[key] = value;
 	return out;

@@ -101,11 +101,14 @@ function resolveCharset(charset: string | undefined): Charset | undefined {
 	return undefined;
 }
 
+/** One strict decoder for every call (decode() without { stream } keeps no state between calls). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 /** Decodes bytes; UTF-8 is decoded strictly (undefined when the bytes are not valid UTF-8). */
 export function decodeBytes(bytes: Buffer, charset: Charset = 'utf-8'): string | undefined {
 	if (charset === 'latin1') return bytes.toString('latin1');
 	try {
-		return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+		return UTF8.decode(bytes);
 	} catch {
 		return undefined;
 	}
