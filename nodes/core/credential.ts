@@ -4,7 +4,7 @@
  * decrypts them (any may be missing or of another type), the authentication modes that use it, where an API key
  * travels, the one check of whether it fits a mode, and the values that must never be shown. No n8n imports.
  */
-import { signingKey } from './signature';
+import { SECRET_PREFIX, signingKey } from './signature';
 
 /** The n8n name of the credential type. */
 export const CREDENTIAL_TYPE = 'klickTippOutboundApi';
@@ -118,7 +118,7 @@ export function credentialSecretValues(credential: KlickTippCredential | undefin
 		out.push(Buffer.from(`${credential.username}:${credential.password}`, 'utf8').toString('base64'));
 	}
 	const signing = typeof credential.signingSecret === 'string' ? credential.signingSecret.trim() : '';
-	if (signing.startsWith('whsec_') && signing.length > 'whsec_'.length) out.push(signing.slice('whsec_'.length));
+	if (signing.startsWith(SECRET_PREFIX) && signing.length > SECRET_PREFIX.length) out.push(signing.slice(SECRET_PREFIX.length));
 	return out;
 }
 

@@ -10,6 +10,9 @@ import { headerValue } from './lookup';
 
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 
+/** The prefix of a Standard Webhooks secret whose rest is the base64 key. */
+export const SECRET_PREFIX = 'whsec_';
+
 export type SignatureHeaders = {
 	'webhook-id': string;
 	'webhook-timestamp': string;
@@ -24,8 +27,8 @@ export function signingKey(secret: string): Buffer {
 		throw new SigningSecretError('The signing secret is empty');
 	}
 	const trimmed = secret.trim();
-	if (trimmed.startsWith('whsec_')) {
-		const b64 = trimmed.slice('whsec_'.length);
+	if (trimmed.startsWith(SECRET_PREFIX)) {
+		const b64 = trimmed.slice(SECRET_PREFIX.length);
 		if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1) {
 			throw new SigningSecretError('The signing secret starts with "whsec_" but the rest is not valid base64');
 		}

@@ -5,7 +5,8 @@
  *
  * Rules (documented in docs/trigger.md):
  * - The raw body is parsed when it is available (identical behaviour in tests and in n8n); otherwise the body
- *   n8n already parsed is used (multipart: n8n's formidable result `{ data, files }`).
+ *   n8n already parsed is used. Multipart is always read from n8n's formidable result `{ data, files }`: n8n parses
+ *   it itself and keeps no raw bytes of it (test/e2e/trigger.test.ts, "multipart: …").
  * - Form and query: UTF-8 by default (`charset=iso-8859-1` / `windows-1252` / `us-ascii` also understood),
  *   `+` is a space, a `%` not followed by two hex digits is kept literally, bytes that are not valid UTF-8 → 400.
  * - Duplicate keys keep **all** values as an array in the order received (`a=1&a=2` → `a: ['1', '2']`).
@@ -184,60 +185,6 @@ export function parseUrlEncoded(input: Buffer | string, charsetName?: string): P
 		if (problem) return problem;
 	}
 	return parsed(params);
-}
-
-const CRLF = Buffer.from('\r\n');
-const HEADER_END = Buffer.from('\r\n\r\n');
-
-/** Parses the fields of a `multipart/form-data` body (files are skipped: KlickTipp sends none). */
-export function parseMultipart(raw: Buffer, boundary: string | undefined, charsetName?: string): ParamsResult {
-	if (!boundary) return reject(400, 'The multipart/form-data Content-Type has no boundary');
-	const charset = resolveCharset(charsetName) ?? 'utf-8';
-	const delimiter = Buffer.from(`--${boundary}`);
-	const params = emptyParams();
-	let pos = raw.indexOf(delimiter);
-	if (pos < 0) return reject(400, 'The multipart body does not contain its boundary');
-	for (;;) {
-		pos += delimiter.length;
-		if (raw[pos] === 0x2d && raw[pos + 1] === 0x2d) return parsed(params); // closing "--boundary--"
-		const headerStart = raw.indexOf(CRLF, pos);
-		if (headerStart < 0) return reject(400, 'The multipart body ends without its closing boundary');
-		const headerEnd = raw.indexOf(HEADER_END, headerStart);
-		if (headerEnd < 0) return reject(400, 'A multipart part has no header end');
-		const headerText = raw.subarray(headerStart + 2, headerEnd).toString('latin1');
-		const next = raw.indexOf(Buffer.concat([CRLF, delimiter]), headerEnd + 4);
-		if (next < 0) return reject(400, 'The multipart body ends without its closing boundary');
-		const content = raw.subarray(headerEnd + 4, next);
-		pos = next + 2;
-
-		let name: string | undefined;
-		let isFile = false;
-		let partCharset: Charset = charset;
-		for (const line of headerText.split('\r\n')) {
-			const colon = line.indexOf(':');
-			if (colon < 0) continue;
-			const headerName = line.slice(0, colon).trim().toLowerCase();
-			const headerVal = line.slice(colon + 1);
-			if (headerName === 'content-disposition') {
-				const nameMatch = /;\s*name="((?:[^"\\]|\\.)*)"/i.exec(headerVal) ?? /;\s*name=([^;\s]+)/i.exec(headerVal);
-				if (nameMatch) {
-					name = decodeBytes(Buffer.from(nameMatch[1].replace(/\\(.)/g, '$1'), 'latin1'), 'utf-8');
-					if (name === undefined) return reject(400, 'A multipart field name is not valid UTF-8');
-				}
-				if (/;\s*filename\*?=/i.test(headerVal)) isFile = true;
-			} else if (headerName === 'content-type') {
-				const ct = parseContentType(headerVal);
-				const resolved = resolveCharset(ct?.charset);
-				if (resolved) partCharset = resolved;
-			}
-		}
-		if (name === undefined) return reject(400, 'A multipart part has no field name');
-		if (isFile) continue;
-		const value = decodeBytes(content, partCharset);
-		if (value === undefined) return reject(400, `The value of field "${printable(name)}" is not valid UTF-8`);
-		const problem = addParam(params, name, value);
-		if (problem) return problem;
-	}
 }
 
 function checkJson(value: unknown, depth: number): Rejection | undefined {
@@ -422,7 +369,7 @@ function parseBody(
 		return { format: 'form', params: raw ? parseUrlEncoded(raw, ct.charset) : paramsFromParsedObject(request.body) };
 	}
 	if (ct.type === 'multipart/form-data') {
-		if (raw) return { format: 'multipart', params: parseMultipart(raw, ct.boundary, ct.charset) };
+		// n8n parses multipart itself (formidable) and keeps no raw bytes of it (test/e2e/trigger.test.ts proves it).
 		const body = request.body as { data?: unknown; files?: unknown } | undefined;
 		const fields = body && typeof body === 'object' && 'data' in body ? body.data : body;
 		return { format: 'multipart', params: paramsFromParsedObject(fields) };

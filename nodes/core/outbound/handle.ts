@@ -73,12 +73,7 @@ export function skipReason(setup: OutboundSetup, json: Record<string, unknown>):
 }
 
 /** Builds one item's request; a parameter problem becomes a SetupError for that item, secrets masked. */
-export function buildItem(
-	setup: OutboundSetup,
-	json: Record<string, unknown>,
-	config: OutboundConfig,
-	itemIndex: number,
-): BuiltRequest {
+export function buildItem(setup: OutboundSetup, json: Record<string, unknown>, config: OutboundConfig, itemIndex: number): BuiltRequest {
 	try {
 		return buildRequest(json, config, setup.credential);
 	} catch (error) {
