@@ -68,6 +68,28 @@ describe('outbound pacer: pause', () => {
 		assert.ok(z.ticket);
 	});
 
+	it('one pause per burst: answers of requests already in flight do not push it out; a new burst starts a new one', async () => {
+		const clock = new VirtualClock();
+		const host = new HostPacer({ maxConcurrency: 4, maxPauseMs: 60_000 }, clock);
+		const [a, b, c] = [take(host), take(host), take(host)];
+		await clock.settle();
+		host.release(a.ticket!, { kind: 'throttled', pauseMs: 1000 });
+		const start = clock.now();
+		await clock.advance(100);
+		host.release(b.ticket!, { kind: 'throttled', pauseMs: 1000 });
+		assert.equal(host.pauseUntil, start + 1000, 'b was in flight when the pause began: same burst, same pause');
+		host.release(c.ticket!, { kind: 'throttled', pauseMs: 3000 });
+		assert.equal(host.pauseUntil, start + 3000, 'a longer Retry-After of the same burst lengthens the pause');
+		const d = take(host);
+		await clock.advanceTo(start + 2999);
+		assert.equal(d.ticket, undefined);
+		await clock.advanceTo(start + 3000);
+		assert.ok(d.ticket);
+		await clock.advance(50);
+		host.release(d.ticket!, { kind: 'throttled', pauseMs: 1000 });
+		assert.equal(host.pauseUntil, clock.now() + 1000, 'a request sent after the pause began starts a new pause');
+	});
+
 	it('the pause is capped at maxPauseMs; a 429 without Retry-After or with 0 does not pause', async () => {
 		const clock = new VirtualClock();
 		const host = new HostPacer({ maxConcurrency: 4, maxPauseMs: 2000 }, clock);

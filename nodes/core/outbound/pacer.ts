@@ -2,6 +2,8 @@
  * Pacing that respects the receiver: one pacer per target host and execution.
  *
  * - A 429 or 503 with Retry-After pauses every request to that host until then (not only the item that got it).
+ *   The pause of a burst starts at its first 429; the other answers of requests already in flight then lengthen
+ *   it only when they ask for longer (the item that got such an answer still waits its own Retry-After).
  * - The number of requests in flight to the host adapts, AIMD style: +1/window per success (about +1 per round
  *   trip), halved on 429, 503 or a timeout, kept between 1 and the configured maximum. A burst of congestion
  *   answers counts once: only a request sent after the last decrease can decrease again.
@@ -44,6 +46,9 @@ export class HostPacer {
 	private nextSeq = 0;
 	/** Requests with a seq below this were in flight at the last decrease. */
 	private decreaseFence = 0;
+	/** Requests with a seq below this were in flight when the current pause started; when it started. */
+	private pauseFence = 0;
+	private pauseStart = 0;
 	private readonly waiting: Array<(ticket: PaceTicket) => void> = [];
 	private timerUntil = 0;
 
@@ -84,8 +89,15 @@ export class HostPacer {
 				this.decreaseFence = this.nextSeq;
 			}
 			if (outcome.kind === 'throttled' && outcome.pauseMs !== undefined && outcome.pauseMs > 0) {
-				const until = this.clock.now() + Math.min(outcome.pauseMs, Math.max(0, this.options.maxPauseMs));
-				this.pausedUntil = Math.max(this.pausedUntil, until);
+				const pauseMs = Math.min(outcome.pauseMs, Math.max(0, this.options.maxPauseMs));
+				if (ticket.seq >= this.pauseFence) {
+					// The first 429 of a burst starts the pause.
+					this.pauseStart = this.clock.now();
+					this.pauseFence = this.nextSeq;
+				}
+				// The other requests of the burst were already on their way; their answers say the same thing and
+				// only lengthen the pause when they ask for longer. (Their own items still wait their Retry-After.)
+				this.pausedUntil = Math.max(this.pausedUntil, this.pauseStart + pauseMs);
 			}
 		}
 		this.pump();
