@@ -58,7 +58,9 @@ export async function startDemo({ env = {}, port: wanted, keep = false, timeoutM
 	const port = wanted && (await portFree(wanted)) && (await portFree(wanted + 1)) ? wanted : await freePort();
 	const childEnv = { ...process.env };
 	for (const k of Object.keys(childEnv)) {
-		if (k === 'NODE_OPTIONS' || k.startsWith('NODE_TEST') || k.startsWith('N8N_') || k.startsWith('DB_') || k === 'WEBHOOK_URL') {
+		// an outer n8n's settings stay out (N8N_VERSION is start.mjs's own version choice and stays)
+		const n8nSetting = (k.startsWith('N8N_') && k !== 'N8N_VERSION') || k.startsWith('DB_') || k === 'WEBHOOK_URL';
+		if (k === 'NODE_OPTIONS' || k.startsWith('NODE_TEST') || n8nSetting) {
 			delete childEnv[k];
 		}
 	}
