@@ -5,6 +5,10 @@
 // and the scanner lints with inline configuration off, so an eslint-disable comment would not help anyway.
 // test/verify/scan.test.ts runs the scanner itself on the packed tarball.
 import { buildScanConfig } from '@n8n/scan-community-package/scanner/scanner.mjs';
+import tmp from 'tmp';
+
+// The scanner makes a temp folder when it is loaded (for packages it downloads); remove it when lint exits.
+tmp.setGracefulCleanup();
 
 export default [
 	{ ignores: ['dist/**', 'node_modules/**', 'test/**', 'scripts/**', 'bench/**', 'eslint.config.mjs', 'gulpfile.js'] },

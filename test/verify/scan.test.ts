@@ -16,6 +16,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { analyzePackage, SOURCE_FILE_PATTERNS } from '@n8n/scan-community-package/scanner/scanner.mjs';
+import tmp from 'tmp';
+
+// The scanner makes a temp folder when it is loaded (for packages it downloads); remove it when the test exits.
+tmp.setGracefulCleanup();
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DIST_PATTERNS = ['**/*.js', 'package.json'];

@@ -10,3 +10,9 @@ declare module '@n8n/scan-community-package/scanner/scanner.mjs' {
 	/** The file patterns the scanner lints in the provenance-attested source checkout. */
 	export const SOURCE_FILE_PATTERNS: string[];
 }
+
+// `tmp` (the scanner's temp-folder library; a devDependency here so the same copy is used): only what the test calls.
+declare module 'tmp' {
+	const tmp: { setGracefulCleanup(): void };
+	export default tmp;
+}
