@@ -212,6 +212,15 @@ export async function noticeTexts(page) {
 	return await page.$$eval('[data-test-id="ndv"] [data-test-id="node-parameters"] .notice', (els) => els.map((e) => e.innerText));
 }
 
+/** The credential selected in the open panel ("Credential for …"), as shown. */
+export async function selectedCredential(page) {
+	const select = await page.waitForSelector('[data-test-id="ndv"] [data-test-id="node-credentials-select"]');
+	return await select.evaluate((el) => {
+		const input = el.querySelector('input');
+		return (input?.value || el.innerText || '').trim();
+	});
+}
+
 /**
  * Opens the node's credential (the pencil next to "Credential for …"): n8n tests a saved credential when its dialog
  * opens. Returns the dialog's verdict ("success" or the failure text) and leaves the dialog open.
