@@ -53,7 +53,7 @@ export function parseBanner(output) {
  * Runs scripts/start.mjs with its own data folder and free ports until the banner is printed.
  * `stop()` sends SIGINT (start.mjs forwards it to n8n) and removes the data folder unless `keep`.
  */
-export async function startDemo({ env = {}, port: wanted, keep = false, timeoutMs = 300_000, log = () => {} } = {}) {
+export async function startDemo({ env = {}, port: wanted, keep = false, timeoutMs = 600_000, log = () => {} } = {}) {
 	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'klicktipp-editor-'));
 	const port = wanted && (await portFree(wanted)) && (await portFree(wanted + 1)) ? wanted : await freePort();
 	const childEnv = { ...process.env };
