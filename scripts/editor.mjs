@@ -53,7 +53,7 @@ export function parseBanner(output) {
  * Runs scripts/start.mjs with its own data folder and free ports until the banner is printed.
  * `stop()` sends SIGINT (start.mjs forwards it to n8n) and removes the data folder unless `keep`.
  */
-export async function startDemo({ env = {}, port: wanted, keep = false, timeoutMs = 300_000, log = () => {} } = {}) {
+export async function startDemo({ env = {}, port: wanted, keep = false, timeoutMs = 600_000, log = () => {} } = {}) {
 	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'klicktipp-editor-'));
 	const port = wanted && (await portFree(wanted)) && (await portFree(wanted + 1)) ? wanted : await freePort();
 	const childEnv = { ...process.env };
@@ -210,6 +210,15 @@ export async function showWebhookUrls(page, which = 'Production URL') {
 /** Every notice in the open panel's parameters, as rendered text (innerText: one line per rendered line break). */
 export async function noticeTexts(page) {
 	return await page.$$eval('[data-test-id="ndv"] [data-test-id="node-parameters"] .notice', (els) => els.map((e) => e.innerText));
+}
+
+/** The credential selected in the open panel ("Credential for …"), as shown. */
+export async function selectedCredential(page) {
+	const select = await page.waitForSelector('[data-test-id="ndv"] [data-test-id="node-credentials-select"]');
+	return await select.evaluate((el) => {
+		const input = el.querySelector('input');
+		return (input?.value || el.innerText || '').trim();
+	});
 }
 
 /**

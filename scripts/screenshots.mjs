@@ -24,7 +24,7 @@ if (!chromiumInstalled()) {
 
 // n8n's default port for npm start (5690) when it is free, so the URLs in the pictures match the README
 const demo = await startDemo({ port: Number(process.env.N8N_PORT || 5690), log: process.env.KLICKTIPP_SCREENSHOTS_VERBOSE ? (t) => process.stderr.write(t) : undefined });
-const browser = await launchBrowser({ width: 1280, height: 760 });
+const browser = await launchBrowser({ width: 1280, height: 820 });
 const { page } = browser;
 try {
 	await signIn(page, demo.baseUrl, demo.login);

@@ -2,8 +2,8 @@
  * What a person sees in the real n8n editor after `npm start` (scripts/start.mjs, in a temp data folder), read in
  * headless Chromium with the same session code as `npm run screenshots` (scripts/editor.mjs): the CRM example's
  * trigger panel shows the Webhook URLs for both POST and GET, the setup notice renders as separate steps (one
- * rendered line each, not one run-on paragraph), and the demo credential attached to the trigger passes n8n's
- * credential test. Once per E2E_VERSIONS (n8n renders notices differently across versions). Needs Debian's
+ * rendered line each, not one run-on paragraph), each example's trigger shows its own demo credential, and that
+ * credential passes n8n's credential test. Once per E2E_VERSIONS (n8n renders notices differently across versions). Needs Debian's
  * `chromium` (.ci/run installs it); skipped without it.
  */
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +14,7 @@ import * as editor from '../../scripts/editor.mjs';
 import { E2E_VERSIONS, isInstalled } from './harness';
 
 const CRM = 'KlickTipp → CRM (contact data)';
+const DELETION = 'KlickTipp deletion request → every system → audit log';
 const skip = (version: string) =>
 	!editor.chromiumInstalled()
 		? `no Chromium at ${editor.CHROMIUM} (apt-get install -y chromium)`
@@ -59,6 +60,14 @@ for (const version of E2E_VERSIONS) describe(`the editor after npm start (n8n ${
 		assert.ok(lineOf.every((i) => i >= 0), `every step is shown:\n${setup}`);
 		assert.equal(new Set(lineOf).size, steps.length, `steps share a line (run-on):\n${setup}`);
 		assert.deepEqual([...lineOf].sort((a, b) => a - b), lineOf, 'the steps are in order');
+	});
+
+	it("each example's trigger shows its own credential (opening the deletion example does not attach the CRM's)", async () => {
+		assert.equal(await editor.selectedCredential(page), 'KlickTipp Outbound Auth (contacts)');
+		await editor.closeNode(page);
+		await editor.openWorkflow(page, demo.baseUrl, demo.workflows.get(DELETION));
+		await editor.openNode(page, 'KlickTipp Outbound Trigger');
+		assert.equal(await editor.selectedCredential(page), 'KlickTipp Outbound Auth (deletion requests)');
 	});
 
 	it("the demo credential on the trigger passes n8n's credential test", async () => {
