@@ -24,7 +24,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_N8N_VERSION = pinnedVersions().at(-1);
 const MARKER = '.klicktipp-install-complete.json';
 /** Measured first-install time of one runtime on a 2-core machine (docs/real-n8n.md), for the progress message. */
-export const INSTALL_MINUTES = '3-6';
+export const INSTALL_MINUTES = '4-7';
 
 export function cacheRoot() {
 	return process.env.KLICKTIPP_N8N_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-klicktipp-outbound');
