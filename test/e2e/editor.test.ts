@@ -8,13 +8,22 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 
 // @ts-expect-error: plain ES module shared with scripts/screenshots.mjs, no type declarations
 import * as editor from '../../scripts/editor.mjs';
-import { E2E_VERSIONS, isInstalled } from './harness';
+import { E2E_VERSIONS, isInstalled, ROOT } from './harness';
 
 const CRM = 'KlickTipp → CRM (contact data)';
 const DELETION = 'KlickTipp deletion request → every system → audit log';
+
+/** The credential name an example's trigger references (what the editor must show for it). */
+function triggerCredential(file: string): string {
+	const wf = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
+	const trigger = wf.nodes.find((n: { name: string }) => n.name === 'KlickTipp Outbound Trigger');
+	return trigger.credentials.klickTippOutboundApi.name;
+}
 const skip = (version: string) =>
 	!editor.chromiumInstalled()
 		? `no Chromium at ${editor.CHROMIUM} (apt-get install -y chromium)`
@@ -63,11 +72,13 @@ for (const version of E2E_VERSIONS) describe(`the editor after npm start (n8n ${
 	});
 
 	it("each example's trigger shows its own credential (opening the deletion example does not attach the CRM's)", async () => {
-		assert.equal(await editor.selectedCredential(page), 'KlickTipp Outbound Auth (contacts)');
+		const [contacts, deletions] = [triggerCredential('klicktipp-to-crm.json'), triggerCredential('klicktipp-deletion-requests.json')];
+		assert.notEqual(contacts, deletions);
+		assert.equal(await editor.selectedCredential(page), contacts);
 		await editor.closeNode(page);
 		await editor.openWorkflow(page, demo.baseUrl, demo.workflows.get(DELETION));
 		await editor.openNode(page, 'KlickTipp Outbound Trigger');
-		assert.equal(await editor.selectedCredential(page), 'KlickTipp Outbound Auth (deletion requests)');
+		assert.equal(await editor.selectedCredential(page), deletions);
 	});
 
 	it("the demo credential on the trigger passes n8n's credential test", async () => {
