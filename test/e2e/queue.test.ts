@@ -117,7 +117,7 @@ for (const version of QUEUE_VERSIONS) describe(`queue mode: Redis + PostgreSQL, 
 		await receiver.stop();
 	});
 
-	it(`${EVENTS} events to the webhook processor: all executed by workers, none lost, duplicates suppressed, all delivered`, async () => {
+	it(`${EVENTS} events to the webhook processor: all executed by workers, none lost, duplicates suppressed, all delivered`, async (t) => {
 		const url = q.webhookUrl('queue-load');
 		const events = Array.from({ length: EVENTS }, (_, i) => ({ ...contactParams(800000 + i), apiKey: SECRETS.apiKey }));
 		const started = Date.now();
@@ -149,7 +149,10 @@ for (const version of QUEUE_VERSIONS) describe(`queue mode: Redis + PostgreSQL, 
 			execs.every((e) => workerIds.has(String(e.id))),
 			`executions not run by a worker: ${execs.filter((e) => !workerIds.has(String(e.id))).length}`,
 		);
-		for (const [label, ids] of byWorker) assert.ok(ids.size > 0, `${label} ran no execution`);
+		// How Bull shares the jobs is n8n's business, not our package's: a run where one worker took every job (seen
+		// once on an idle CI machine with n8n 2.4.8) proves nothing about our nodes, so it is reported, not failed.
+		for (const [label, ids] of byWorker) t.diagnostic(`${label} ran ${ids.size} execution(s)`);
+		assert.ok([...byWorker.values()].some((ids) => ids.size > 0), 'a worker ran the executions');
 
 		// every delivery arrived, once
 		const crm = receiver.requests.filter((r) => r.path.startsWith('/crm/'));
