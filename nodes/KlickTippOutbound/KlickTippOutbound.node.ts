@@ -7,6 +7,7 @@ import type {
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import * as preview from './actions/preview.operation';
+import * as redeliver from './actions/redeliver.operation';
 import * as send from './actions/send.operation';
 import * as sendTest from './actions/sendTest.operation';
 import { klickTippOutboundApiTest } from '../shared/credential-test';
@@ -49,6 +50,7 @@ export class KlickTippOutbound implements INodeType {
 		if (operation === 'send') return await send.execute.call(this);
 		if (operation === 'preview') return await preview.execute.call(this);
 		if (operation === 'sendTest') return await sendTest.execute.call(this);
+		if (operation === 'redeliver') return await redeliver.execute.call(this);
 		throw new NodeOperationError(this.getNode(), `Parameter "Operation" (operation) has an unknown value "${operation}"`);
 	}
 }

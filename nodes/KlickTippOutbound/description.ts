@@ -13,6 +13,8 @@ const {
 	oncePerContactHours: DEFAULT_ONCE_PER_CONTACT_HOURS,
 	retryDelayMs: DEFAULT_RETRY_DELAY_MS,
 	timeoutMs: DEFAULT_TIMEOUT_MS,
+	schedule: DEFAULT_SCHEDULE,
+	maxAgeHours: DEFAULT_MAX_AGE_HOURS,
 } = DEFAULTS;
 
 export const operationProperties: INodeProperties[] = [
@@ -38,6 +40,13 @@ export const operationProperties: INodeProperties[] = [
 				action: 'Preview outbound requests',
 			},
 			{
+				name: 'Redeliver',
+				value: 'redeliver',
+				description:
+					'Send failed delivery records again (same request and webhook-ID, credential applied now) on a schedule; for a dead-letter workflow',
+				action: 'Redeliver failed outbound requests',
+			},
+			{
 				name: 'Send',
 				value: 'send',
 				description: 'Deliver the outbound for each input item, with retries',
@@ -58,6 +67,7 @@ export const outboundProperties: INodeProperties[] = [
 	{
 		displayName: 'Outbound Name',
 		name: 'outboundName',
+		displayOptions: { hide: { operation: ['redeliver'] } },
 		type: 'string',
 		required: true,
 		default: '',
@@ -67,6 +77,7 @@ export const outboundProperties: INodeProperties[] = [
 	{
 		displayName: 'Label',
 		name: 'label',
+		displayOptions: { hide: { operation: ['redeliver'] } },
 		type: 'string',
 		default: '',
 		description: 'Optional label, as in KlickTipp',
@@ -74,6 +85,7 @@ export const outboundProperties: INodeProperties[] = [
 	{
 		displayName: 'Active',
 		name: 'active',
+		displayOptions: { hide: { operation: ['redeliver'] } },
 		type: 'boolean',
 		default: true,
 		description: 'Whether the outbound delivers. When inactive, every item is output as skipped.',
@@ -81,6 +93,7 @@ export const outboundProperties: INodeProperties[] = [
 	{
 		displayName: 'Events',
 		name: 'events',
+		displayOptions: { hide: { operation: ['redeliver'] } },
 		type: 'multiOptions',
 		options: [
 			{
@@ -100,6 +113,7 @@ export const outboundProperties: INodeProperties[] = [
 	{
 		displayName: 'URL',
 		name: 'url',
+		displayOptions: { hide: { operation: ['redeliver'] } },
 		type: 'string',
 		required: true,
 		default: '',
@@ -110,6 +124,7 @@ export const outboundProperties: INodeProperties[] = [
 	{
 		displayName: 'Method',
 		name: 'method',
+		displayOptions: { hide: { operation: ['redeliver'] } },
 		type: 'options',
 		options: [
 			{ name: 'GET', value: 'GET', description: 'Every parameter goes into the URL query' },
@@ -122,7 +137,7 @@ export const outboundProperties: INodeProperties[] = [
 		displayName: 'Format',
 		name: 'format',
 		type: 'options',
-		displayOptions: { show: { method: ['POST'] } },
+		displayOptions: { show: { method: ['POST'] }, hide: { operation: ['redeliver'] } },
 		options: [
 			{ name: 'JSON', value: 'json', description: 'Content type application/JSON (recommended by KlickTipp)' },
 			{ name: 'Form Data', value: 'form', description: 'Content type application/x-www-form-urlencoded, UTF-8' },
@@ -133,6 +148,7 @@ export const outboundProperties: INodeProperties[] = [
 	{
 		displayName: 'Send Email Address',
 		name: 'sendEmail',
+		displayOptions: { hide: { operation: ['redeliver'] } },
 		type: 'boolean',
 		default: true,
 		description:
@@ -142,13 +158,14 @@ export const outboundProperties: INodeProperties[] = [
 		displayName: 'Email Parameter Name',
 		name: 'emailParameterName',
 		type: 'string',
-		displayOptions: { show: { sendEmail: [true] } },
+		displayOptions: { show: { sendEmail: [true] }, hide: { operation: ['redeliver'] } },
 		default: DEFAULT_EMAIL_PARAMETER_NAME,
 		description: 'The parameter name under which the email address is sent',
 	},
 	{
 		displayName: 'Fields',
 		name: 'fields',
+		displayOptions: { hide: { operation: ['redeliver'] } },
 		type: 'fixedCollection',
 		typeOptions: { multipleValues: true, sortable: true },
 		placeholder: 'Add Field',
@@ -189,6 +206,7 @@ export const outboundProperties: INodeProperties[] = [
 	{
 		displayName: 'Static Values',
 		name: 'staticValues',
+		displayOptions: { hide: { operation: ['redeliver'] } },
 		type: 'fixedCollection',
 		typeOptions: { multipleValues: true, sortable: true },
 		placeholder: 'Add Static Value',
@@ -278,6 +296,7 @@ export const outboundProperties: INodeProperties[] = [
 			{
 				displayName: 'Headers',
 				name: 'headers',
+				displayOptions: { hide: { '/operation': ['redeliver'] } },
 				type: 'fixedCollection',
 				typeOptions: { multipleValues: true },
 				placeholder: 'Add Header',
@@ -302,8 +321,18 @@ export const outboundProperties: INodeProperties[] = [
 				description: 'Whether to put the receiver\'s response body into each output item (secrets masked)',
 			},
 			{
+				displayName: 'Max Age (Hours)',
+				name: 'maxAgeHours',
+				displayOptions: { show: { '/operation': ['redeliver'] } },
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: DEFAULT_MAX_AGE_HOURS,
+				description: 'Give up on a record (dead) when its first attempt is older than this. 0 = no limit besides the schedule.',
+			},
+			{
 				displayName: 'Max Attempts',
 				name: 'maxAttempts',
+				displayOptions: { hide: { '/operation': ['redeliver'] } },
 				type: 'number',
 				typeOptions: { minValue: 1, maxValue: 20 },
 				default: DEFAULT_MAX_ATTEMPTS,
@@ -321,6 +350,7 @@ export const outboundProperties: INodeProperties[] = [
 			{
 				displayName: 'Once per Contact (Hours)',
 				name: 'oncePerContactHours',
+				displayOptions: { hide: { '/operation': ['redeliver'] } },
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: DEFAULT_ONCE_PER_CONTACT_HOURS,
@@ -337,11 +367,21 @@ export const outboundProperties: INodeProperties[] = [
 			{
 				displayName: 'Retry Base Delay (Ms)',
 				name: 'retryDelay',
+				displayOptions: { hide: { '/operation': ['redeliver'] } },
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: DEFAULT_RETRY_DELAY_MS,
 				description:
 					'Exponential backoff with full jitter: the wait after attempt n is random between 0 and this × 2^(n-1), at most 30 s',
+			},
+			{
+				displayName: 'Schedule',
+				name: 'schedule',
+				displayOptions: { show: { '/operation': ['redeliver'] } },
+				type: 'string',
+				default: DEFAULT_SCHEDULE,
+				description:
+					'The waits before the 1st, 2nd, … redelivery, separated by commas (s, m, h, d). A record from Send is due the first wait after it failed; after the last redelivery it is dead.',
 			},
 			{
 				displayName: 'Timeout (Ms)',

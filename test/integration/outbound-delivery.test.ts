@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'crypto';
 import { Webhook } from 'standardwebhooks';
 
+import type { IDataObject } from 'n8n-workflow';
+
 import { runOutbound } from '../helpers/execute-harness';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
@@ -120,8 +122,10 @@ describe('outbound delivery: authentication on the wire', () => {
 			});
 			check(rx);
 			assert.equal(res.main[0].json.status, 'delivered');
-			assert.ok(!JSON.stringify(res.main).includes(key), 'the key must be masked in the output');
-			if (where !== 'header') assert.match(JSON.stringify(res.main[0].json.request), /\*\*\*/);
+			assert.ok(!JSON.stringify(res.main).includes(key), 'the key is never in the output');
+			const request = res.main[0].json.request as Record<string, unknown>;
+			assert.ok(!JSON.stringify(request).includes('***'), 'the record keeps the request before authentication: nothing to mask');
+			assert.equal(request.authentication, 'apiKey', 'the record says which authentication to apply again');
 		});
 	}
 
@@ -247,5 +251,89 @@ describe('outbound delivery: failures are never lost', () => {
 		assert.equal(error.audit.email, 'kunde9@example.de');
 		assert.equal(error.audit.status, 'failed');
 		assert.equal(error.audit.outbound, 'CRM');
+	});
+});
+
+describe('outbound delivery: Redeliver sends a stored failure again', () => {
+	const secret = `whsec_${randomBytes(32).toString('base64')}`;
+	const params = () => ({ ...baseParams(), authentication: 'signature', options: { allowPrivateTargets: true, maxAttempts: 1 } });
+	const redeliver = (options: Record<string, unknown> = {}) => ({
+		operation: 'redeliver',
+		authentication: 'signature',
+		options: { allowPrivateTargets: true, schedule: '1s, 1m', ...options },
+	});
+
+	/** Send with a receiver that answers 503; the error output's item as a database row keeps it (JSON text). */
+	async function storedFailure(): Promise<{ row: IDataObject; first: (typeof rx.requests)[number] }> {
+		rx.setScript(() => ({ status: 503, body: 'down' }));
+		const res = await runOutbound({ items: [contact('7')], parameters: params(), credential: { signingSecret: secret }, onError: 'continueErrorOutput' });
+		assert.equal(res.errorOutput.length, 1);
+		const first = rx.requests[0];
+		rx.requests.length = 0;
+		const error = res.errorOutput[0].json.error as Record<string, unknown>;
+		assert.ok(!JSON.stringify(error).includes(secret.slice(6)), 'no secret in the stored record');
+		const { message: _message, ...record } = error;
+		return { row: { id: 1, record: JSON.stringify(record) }, first };
+	}
+
+	it('same request, same webhook-id, a fresh valid signature; delivered with the attempts added up', async () => {
+		const { row, first } = await storedFailure();
+		rx.setScript(() => undefined);
+		await new Promise((r) => setTimeout(r, 1100)); // the first wait of the schedule: 1 s after the failure
+		const res = await runOutbound({ items: [row], parameters: redeliver(), credential: { signingSecret: secret }, onError: 'continueErrorOutput' });
+		assert.equal(res.error, undefined);
+		assert.equal(rx.requests.length, 1);
+		const again = rx.requests[0];
+		assert.equal(again.url, first.url);
+		assert.equal(again.rawBody.toString('utf8'), first.rawBody.toString('utf8'));
+		assert.equal(again.headers['webhook-id'], first.headers['webhook-id']);
+		assert.doesNotThrow(() => new Webhook(secret).verify(again.rawBody.toString('utf8'), again.headers as Record<string, string>));
+		const record = res.main[0].json;
+		assert.deepEqual(
+			{ status: record.status, attempts: record.attempts, redeliveries: record.redeliveries, nextAttemptAt: record.nextAttemptAt },
+			{ status: 'delivered', attempts: 2, redeliveries: 1, nextAttemptAt: undefined },
+		);
+		assert.deepEqual(res.main[0].pairedItem, { item: 0 });
+	});
+
+	it('not due yet: output unchanged, nothing sent; still down: failed with the next attempt', async () => {
+		const { row } = await storedFailure();
+		const early = await runOutbound({ items: [row], parameters: redeliver({ schedule: '1h' }), credential: { signingSecret: secret } });
+		assert.equal(rx.requests.length, 0);
+		assert.equal(early.main[0].json.status, 'failed');
+		assert.equal(early.main[0].json.redeliveries, undefined);
+		const started = Date.now();
+		const res = await runOutbound({ items: [row], parameters: redeliver({ schedule: '0s, 1m' }), credential: { signingSecret: secret } });
+		assert.equal(rx.requests.length, 1);
+		const record = res.main[0].json;
+		assert.equal(record.status, 'failed');
+		assert.equal(record.redeliveries, 1);
+		const next = Date.parse(String(record.nextAttemptAt)) - started;
+		assert.ok(next >= 60_000 && next < 65_000, `next attempt in about 1 min (${next} ms)`);
+	});
+
+	it('410 Gone: dead, on the error output with the row it came from', async () => {
+		const { row } = await storedFailure();
+		rx.setScript(() => ({ status: 410, body: 'gone' }));
+		const res = await runOutbound({ items: [row], parameters: redeliver({ schedule: '0s' }), credential: { signingSecret: secret }, onError: 'continueErrorOutput' });
+		assert.equal(res.main.length, 0);
+		const item = res.errorOutput[0].json;
+		assert.equal(item.id, 1, 'n8n merged the row in: its id, to update it');
+		assert.equal((item.error as Record<string, unknown>).status, 'dead');
+		assert.match(String((item.error as Record<string, unknown>).message), /^Outbound "CRM" is dead with HTTP 410/);
+	});
+
+	it('dead without an error output: the node fails, naming it', async () => {
+		const res = await runOutbound({ items: [{ contact: { id: '1' } }], parameters: redeliver(), credential: { signingSecret: secret } });
+		assert.equal(res.error?.name, 'NodeApiError');
+		assert.match(String(res.error?.message), /is dead: The item is not a delivery record/);
+	});
+
+	it('another authentication than the record\'s: a NodeOperationError naming the parameter, nothing sent', async () => {
+		const { row } = await storedFailure();
+		const res = await runOutbound({ items: [row], parameters: { ...redeliver({ schedule: '0s' }), authentication: 'none' } });
+		assert.equal(res.error?.name, 'NodeOperationError');
+		assert.match(String(res.error?.message), /Parameter "Authentication" \(authentication\) is "none", but the record of item 1/);
+		assert.equal(rx.requests.length, 0);
 	});
 });

@@ -3,26 +3,48 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'crypto';
 import { Webhook } from 'standardwebhooks';
 
-import { applyAuth, authParams, signRequest } from '../../nodes/core/outbound/auth';
+import type { AuthenticationMode, KlickTippCredential } from '../../nodes/core/credential';
+import { authParamNames, authorize, replayRequest, signRequest } from '../../nodes/core/outbound/auth';
+import type { EncodedRequest } from '../../nodes/core/outbound/encoding';
 import { encodeRequest } from '../../nodes/core/outbound/encoding';
 
 const params: Array<[string, string]> = [['email', 'max@example.de'], ['name', 'Jürgen']];
+
+/** The credential applied to an encoded request, as buildRequest does it. */
+const applyAuth = (encoded: EncodedRequest, auth: AuthenticationMode, cred: KlickTippCredential | undefined) =>
+	authorize(replayRequest(encoded, {}, 'msg_t', auth), cred);
 
 describe('outbound auth: API key placement', () => {
 	const key = 'sk_live_0123456789abcdef';
 
 	it('body: a static value (POST body, or the query for GET)', () => {
 		const cred = { apiKey: key, keyName: 'access_key', keyLocation: 'body' };
-		assert.deepEqual(authParams('apiKey', cred), [['access_key', key]]);
-		const req = applyAuth(encodeRequest('POST', 'form', 'https://x/h', [...params, ...authParams('apiKey', cred)]), 'apiKey', cred);
-		assert.equal(new URLSearchParams(req.body!).get('access_key'), key);
+		assert.deepEqual(authParamNames('apiKey', cred), ['access_key']);
+		const req = applyAuth(encodeRequest('POST', 'form', 'https://x/h', params), 'apiKey', cred);
+		assert.equal(req.body, encodeRequest('POST', 'form', 'https://x/h', [...params, ['access_key', key]]).body, 'as if it were the last parameter');
 		assert.equal(req.url, 'https://x/h');
 		assert.equal(Object.keys(req.headers).includes('access_key'), false);
+		const json = applyAuth(encodeRequest('POST', 'json', 'https://x/h', params), 'apiKey', cred);
+		assert.equal(json.body, encodeRequest('POST', 'json', 'https://x/h', [...params, ['access_key', key]]).body);
+		const get = applyAuth(encodeRequest('GET', 'json', 'https://x/h?a=1', params), 'apiKey', cred);
+		assert.equal(get.url, encodeRequest('GET', 'json', 'https://x/h?a=1', [...params, ['access_key', key]]).url, 'GET: the query');
+		assert.equal(applyAuth(encodeRequest('POST', 'form', 'https://x/h', []), 'apiKey', cred).body, `access_key=${key}`);
+		assert.equal(applyAuth(encodeRequest('POST', 'json', 'https://x/h', []), 'apiKey', cred).body, `{"access_key":"${key}"}`);
+	});
+
+	it('the request before authentication holds no key: the credential is applied to a copy', () => {
+		const cred = { apiKey: key, keyName: 'access_key', keyLocation: 'body' };
+		const replay = replayRequest(encodeRequest('POST', 'json', 'https://x/h', params), { 'user-agent': 'ua' }, 'msg_1', 'apiKey');
+		const before = JSON.stringify(replay);
+		authorize(replay, cred);
+		assert.equal(JSON.stringify(replay), before);
+		assert.ok(!before.includes(key));
+		assert.deepEqual(replay.headers, { 'user-agent': 'ua', 'content-type': 'application/json; charset=utf-8' });
 	});
 
 	it('query: appended to the URL, not the body', () => {
 		const cred = { apiKey: key, keyName: 'token', keyLocation: 'query' };
-		assert.deepEqual(authParams('apiKey', cred), []);
+		assert.deepEqual(authParamNames('apiKey', cred), []);
 		const req = applyAuth(encodeRequest('POST', 'json', 'https://x/h?a=1', params), 'apiKey', cred);
 		assert.equal(req.url, `https://x/h?a=1&token=${key}`);
 		assert.equal(JSON.parse(req.body!).token, undefined);

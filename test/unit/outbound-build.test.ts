@@ -61,6 +61,23 @@ describe('outbound buildRequest', () => {
 		);
 	});
 
+	it('keeps the request before authentication apart: no key in it, the key only in the request sent', () => {
+		const cred = { apiKey: 'k-1234567890abcdef', keyName: 'apiKey', keyLocation: 'body' };
+		const built = buildRequest(item, { ...config, authentication: 'apiKey' }, cred);
+		assert.ok(!JSON.stringify(built.replay).includes('k-1234567890abcdef'));
+		assert.equal(built.replay.authentication, 'apiKey');
+		assert.equal(built.replay.webhookId, built.webhookId);
+		assert.equal(JSON.parse(built.replay.body!).apiKey, undefined);
+	});
+
+	it('refuses a URL placeholder for the API key (every record keeps the URL), naming the parameter "url"', () => {
+		const cred = { apiKey: 'k-1234567890abcdef', keyName: 'apiKey', keyLocation: 'body' };
+		assert.throws(
+			() => buildRequest(item, { ...config, url: 'https://x.de/hook?key=__apiKey__', authentication: 'apiKey' }, cred),
+			(e: OutboundParameterError) => e.parameter === 'url' && /__apiKey__ would put the API key into the URL/.test(e.message) && !e.message.includes('k-1234'),
+		);
+	});
+
 	it('refuses invalid URLs and unknown placeholders with the parameter "url"', () => {
 		for (const url of ['', 'crm.example.com/x', 'ftp://x.de/', 'https://user:pw@x.de/']) {
 			assert.throws(() => buildRequest(item, { ...config, url }, undefined), (e: OutboundParameterError) => e.parameter === 'url');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 
 import { deliver, describeNetworkError } from '../../nodes/core/outbound/deliver';
 import type { DeliveryDeps, WireRequest, WireResponse } from '../../nodes/core/outbound/deliver';
-import { applyAuth, signRequest } from '../../nodes/core/outbound/auth';
+import { authorize, replayRequest, signRequest } from '../../nodes/core/outbound/auth';
 import { encodeRequest } from '../../nodes/core/outbound/encoding';
 import { DEFAULT_RETRY_POLICY } from '../../nodes/core/outbound/retry';
 import { checkTarget, type EgressCheck } from '../../nodes/core/outbound/ssrf';
@@ -35,7 +35,7 @@ function fakeDeps(steps: Step[], blocked: string[] = []) {
 	return { deps, sent, sleeps };
 }
 
-const request = applyAuth(encodeRequest('POST', 'json', 'https://crm.example.com/hook', [['email', 'a@b.de']]), 'basicAuth', {
+const request = authorize(replayRequest(encodeRequest('POST', 'json', 'https://crm.example.com/hook', [['email', 'a@b.de']]), {}, 'msg_t', 'basicAuth'), {
 	username: 'u',
 	password: 'secret-pw',
 });

@@ -170,8 +170,17 @@ describe('outbound handle: finishRun shapes the records', () => {
 			httpStatus: 200,
 			attempts: 1,
 			durationMs: 12,
-			request: { method: 'POST', url: 'https://crm.example.com/hook', body: '{"email":"1@example.de"}' },
+			request: {
+				method: 'POST',
+				url: 'https://crm.example.com/hook',
+				body: '{"email":"1@example.de"}',
+				headers: { 'user-agent': DEFAULTS.userAgent, 'content-type': 'application/json; charset=utf-8' },
+				webhookId: (plans[0] as Extract<Plan, { kind: 'send' }>).built.webhookId,
+				authentication: 'none',
+			},
 		});
+		assert.equal(run.records[3].firstAttemptAt, new Date(NOW - 12).toISOString(), 'a failed delivery says when its first attempt started');
+		assert.equal((run.records[0] as Record<string, unknown>).firstAttemptAt, undefined, 'a delivered one does not need it');
 		assert.equal(run.records[1].attempts, 0);
 		assert.deepEqual(once.state, { lastDelivered: { 'id:1': NOW } }, 'only the delivered contact is remembered');
 		assert.deepEqual(run.summary, {

@@ -5,7 +5,7 @@ import { mapConcurrent } from '../../nodes/core/outbound/concurrency';
 import { deliver, paceOutcome } from '../../nodes/core/outbound/deliver';
 import type { DeliveryDeps, WireRequest, WireResponse } from '../../nodes/core/outbound/deliver';
 import { encodeRequest } from '../../nodes/core/outbound/encoding';
-import { applyAuth } from '../../nodes/core/outbound/auth';
+import { authorize, replayRequest } from '../../nodes/core/outbound/auth';
 import { HostPacer, Pacers } from '../../nodes/core/outbound/pacer';
 import type { PaceTicket } from '../../nodes/core/outbound/pacer';
 import { DEFAULT_RETRY_POLICY } from '../../nodes/core/outbound/retry';
@@ -246,7 +246,7 @@ async function runBatch(paced: boolean, items: number, rate: number, concurrency
 	const results = await clock.runUntil(
 		mapConcurrent(ids, concurrency, async (id) => ({
 			id,
-			result: await deliver(applyAuth(encodeRequest('POST', 'json', `https://crm.example.com/hook?id=${id}`, [['id', String(id)]]), 'none', undefined), options, deps),
+			result: await deliver(authorize(replayRequest(encodeRequest('POST', 'json', `https://crm.example.com/hook?id=${id}`, [['id', String(id)]]), {}, `msg_${id}`, 'none'), undefined), options, deps),
 		})),
 	);
 	return { results, stats, wallMs: clock.now() - started };

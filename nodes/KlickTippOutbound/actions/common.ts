@@ -1,5 +1,5 @@
 /**
- * The n8n side of the three operations: turning the core's SetupError into a NodeOperationError, n8n's HTTP helper
+ * The n8n side of the operations: turning the core's SetupError into a NodeOperationError, n8n's HTTP helper
  * and sleep as the delivery's side effects, and handing the records to n8n (error output, or the node's error).
  * Everything that decides something lives in ../../core/outbound.
  */
@@ -11,7 +11,7 @@ import { SetupError } from '../../core/outbound/errors';
 import { Pacers } from '../../core/outbound/pacer';
 import type { RunResult } from '../../core/outbound/handle';
 import { failureMessage } from '../../core/outbound/output';
-import type { OutboundSetup } from '../../core/outbound/setup';
+import type { DeliverySetup } from '../../core/outbound/setup';
 import type { EgressCheck } from '../../core/outbound/ssrf';
 import { checkTarget } from '../../core/outbound/ssrf';
 
@@ -36,7 +36,7 @@ function n8nEgressCheck(ctx: IExecuteFunctions): EgressCheck | undefined {
 }
 
 /** The injected side effects for core/outbound/deliver: n8n's HTTP helper, n8n's sleep, n8n's egress check. */
-export function deliveryDeps(ctx: IExecuteFunctions, setup: OutboundSetup): DeliveryDeps {
+export function deliveryDeps(ctx: IExecuteFunctions, setup: DeliverySetup): DeliveryDeps {
 	const egress = n8nEgressCheck(ctx);
 	const policy = { allowPrivateTargets: setup.options.allowPrivateTargets, requireHttps: setup.options.requireHttps };
 	return {

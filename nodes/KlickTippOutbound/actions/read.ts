@@ -7,8 +7,8 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import type { KlickTippCredential } from '../../core/credential';
 import { CREDENTIAL_TYPE } from '../../core/credential';
 import type { OutboundConfig } from '../../core/outbound/build';
-import type { OutboundSetup } from '../../core/outbound/setup';
-import { DEFAULTS, itemConfig, parseSetup } from '../../core/outbound/setup';
+import type { OutboundSetup, RedeliverySetup } from '../../core/outbound/setup';
+import { DEFAULTS, itemConfig, parseRedeliverySetup, parseSetup } from '../../core/outbound/setup';
 
 /** The input items' JSON. */
 export function inputJson(ctx: IExecuteFunctions): Array<Record<string, unknown>> {
@@ -28,6 +28,17 @@ export async function readSetup(ctx: IExecuteFunctions): Promise<OutboundSetup> 
 			method: ctx.getNodeParameter('method', 0, DEFAULTS.method),
 			format: ctx.getNodeParameter('format', 0, DEFAULTS.format),
 			formatSet: format !== undefined && format !== '',
+		},
+		async () => (await ctx.getCredentials(CREDENTIAL_TYPE, 0)) as KlickTippCredential,
+	);
+}
+
+/** Redeliver's parameters: the authentication (and its credential) and the options. */
+export async function readRedeliverySetup(ctx: IExecuteFunctions): Promise<RedeliverySetup> {
+	return await parseRedeliverySetup(
+		{
+			authentication: ctx.getNodeParameter('authentication', 0, DEFAULTS.authentication),
+			options: ctx.getNodeParameter('options', 0, {}) as IDataObject,
 		},
 		async () => (await ctx.getCredentials(CREDENTIAL_TYPE, 0)) as KlickTippCredential,
 	);

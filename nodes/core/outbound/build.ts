@@ -1,18 +1,18 @@
 /**
- * Builds the complete request for one item (mapping → API key as static value → placeholders → encoding →
- * auth). Pure functions; no n8n imports.
+ * Builds the complete request for one item (mapping → placeholders → encoding → the request before authentication
+ * → the credential applied). Pure functions; no n8n imports.
  */
 import type { AuthenticationMode, KlickTippCredential } from '../credential';
 import type { EventKind } from '../events';
 import { eventKindOf } from '../events';
-import type { AuthorizedRequest } from './auth';
-import { applyAuth, authParams, webhookIdFor } from './auth';
+import type { AuthorizedRequest, ReplayRequest } from './auth';
+import { authParamNames, authorize, replayRequest, webhookIdFor } from './auth';
 import type { OutboundFormat, OutboundMethod } from './encoding';
 import { encodeRequest, jsonEncode } from './encoding';
 import type { MappingConfig, OutboundParams } from './mapping';
 import { OutboundParameterError } from './errors';
 import { mapItem } from './mapping';
-import { expandPlaceholders, withStandIns } from './placeholders';
+import { PlaceholderError, expandPlaceholders, placeholderNames, withStandIns } from './placeholders';
 
 export interface OutboundConfig {
 	name: string;
@@ -56,8 +56,26 @@ export function urlProblem(url: string): string | null {
 
 export interface BuiltRequest {
 	params: OutboundParams;
+	/** The request before authentication: what the record keeps and Redeliver sends again. */
+	replay: ReplayRequest;
+	/** The request with the credential applied (no signature yet: that is added per attempt). */
 	request: AuthorizedRequest;
 	webhookId: string;
+}
+
+/**
+ * The URL with its placeholders replaced by the request's own parameters. The API key cannot be put into the URL
+ * this way: the URL before authentication is kept in every record, which must never hold a secret.
+ */
+function expandUrl(url: string, params: OutboundParams, keyNames: string[]): string {
+	const key = placeholderNames(url).find((name) => keyNames.includes(name));
+	if (key !== undefined) {
+		throw new PlaceholderError(
+			`The placeholder __${key}__ would put the API key into the URL, which every delivery record keeps; set the credential's API Key Location to "URL Query Parameter" instead`,
+			[key],
+		);
+	}
+	return expandPlaceholders(url, params);
 }
 
 /**
@@ -71,13 +89,12 @@ export function buildRequest(
 ): BuiltRequest {
 	const urlIssue = urlProblem(config.url);
 	if (urlIssue) throw new RequestBuildError(urlIssue, 'url');
-	const keyParams = authParams(config.authentication, credential);
-	const params = mapItem(json, config.mapping, keyParams.map(([n]) => n));
-	const all: OutboundParams = [...params, ...keyParams];
-	const url = expandPlaceholders(config.url.trim(), all);
-	const encoded = encodeRequest(config.method, config.format, url, all);
-	const request = applyAuth(encoded, config.authentication, credential, config.headers);
+	const keyNames = authParamNames(config.authentication, credential);
+	const params = mapItem(json, config.mapping, keyNames);
+	const url = expandUrl(config.url.trim(), params, keyNames);
+	const encoded = encodeRequest(config.method, config.format, url, params);
 	const eventId = typeof json.eventId === 'string' && json.eventId ? json.eventId : undefined;
 	const webhookId = webhookIdFor(config.name, eventId, `${config.method} ${url} ${jsonEncode(params)}`);
-	return { params, request, webhookId };
+	const replay = replayRequest(encoded, config.headers, webhookId, config.authentication);
+	return { params, replay, request: authorize(replay, credential), webhookId };
 }

@@ -59,6 +59,8 @@ export interface DeliveryResult {
 	/** The URL that answered last (differs from the request URL after redirects). */
 	finalUrl: string;
 	responseBody?: unknown;
+	/** For a failure the receiver answered with Retry-After: how long it asked to wait (ms). */
+	retryAfterMs?: number;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -226,6 +228,7 @@ export async function deliver(request: AuthorizedRequest, options: DeliveryOptio
 		if (!decision.retry) {
 			if (hop.kind === 'response') {
 				const retryable = attempts >= options.policy.maxAttempts && attempts > 1;
+				const retryAfterMs = parseRetryAfter(valueByName(hop.response.headers, 'retry-after'), deps.now());
 				return {
 					status: 'failed',
 					reason: describeStatus(hop.response.statusCode, hop.response.body) + (retryable ? ` (after ${attempts} attempts)` : ''),
@@ -234,6 +237,7 @@ export async function deliver(request: AuthorizedRequest, options: DeliveryOptio
 					durationMs: durationMs(),
 					finalUrl: hop.url,
 					responseBody: hop.response.body,
+					...(retryAfterMs === undefined ? {} : { retryAfterMs }),
 				};
 			}
 			return {

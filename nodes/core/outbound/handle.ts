@@ -4,12 +4,15 @@
  * built and the reason). Send, Preview and Send Test all plan here, so a preview always says what a send does.
  * Given the delivery results, `finishRun` shapes every output record (output.ts), remembers deliveries for
  * once-per-contact and tells which items failed. The node reads its parameters, calls these, delivers the planned
- * requests through n8n's HTTP helper and hands the records to n8n. No n8n imports.
+ * requests through n8n's HTTP helper and hands the records to n8n. Redeliver plans stored records the same way
+ * (`planRedeliveries`: keep, give up or send again) and `finishRedeliveries` updates them by the schedule. No n8n
+ * imports.
  */
 import { credentialFields } from '../credential';
 import { TEST_CONTACT_ID } from '../events';
 import { redact } from '../secrets';
-import { signRequest } from './auth';
+import type { AuthorizedRequest } from './auth';
+import { authorize, signRequest } from './auth';
 import type { BuiltRequest, OutboundConfig } from './build';
 import { buildRequest, eventOf } from './build';
 import type { DeliveryOptions, DeliveryResult } from './deliver';
@@ -20,8 +23,10 @@ import { contactKey, formatRemaining, pruneWindows, recordDelivery, windowRemain
 import type { OutboundOutput } from './output';
 import { failureMessage, maskedRecord, previewRecord, sentRecord, unsentRecord } from './output';
 import { DEFAULT_RETRY_POLICY } from './retry';
-import type { OutboundSetup } from './setup';
+import type { DeliverySetup, OutboundSetup, RedeliverySetup } from './setup';
 import { DEFAULTS } from './setup';
+import type { RedeliveryStep } from './redeliver';
+import { givenUp, redeliveredRecord, redeliveryStep } from './redeliver';
 import { testContactItem, testMapping } from './test-contact';
 
 export type Plan =
@@ -140,8 +145,15 @@ export function planTest(
 	return { json, plan: { kind: 'send', built, key: '' } };
 }
 
-/** How a planned request is delivered: retry policy, timeout, redirects, and a fresh signature per attempt. */
-export function deliveryOptions(setup: OutboundSetup, built: BuiltRequest, now: () => number = Date.now): DeliveryOptions {
+/**
+ * How a request is delivered: retry policy, timeout, redirects, and a fresh signature per attempt with the request's
+ * webhook-id.
+ */
+export function deliveryOptions(
+	setup: DeliverySetup,
+	built: Pick<BuiltRequest, 'request' | 'webhookId'>,
+	now: () => number = Date.now,
+): DeliveryOptions {
 	const { options } = setup;
 	const { signingSecret } = credentialFields(setup.credential);
 	return {
@@ -248,4 +260,58 @@ export function previewRun(
 				: { ...built.request.headers };
 		return maskedRecord(previewRecord(setup, items[i], previewReason(plan), built, headers, nowMs), setup.secrets);
 	});
+}
+
+/** One item of a Redeliver run: its step, and for a send the request with the credential applied. */
+export type RedeliveryPlan =
+	| Exclude<RedeliveryStep, { kind: 'send' }>
+	| (Extract<RedeliveryStep, { kind: 'send' }> & { authorized: AuthorizedRequest });
+
+/**
+ * Plans a Redeliver run before anything is sent (see redeliver.ts for each item's step). A record sent with another
+ * authentication than the node's is a configuration error for the whole run: SetupError naming the parameter. A
+ * record whose body cannot take the API key is given up (dead).
+ */
+export function planRedeliveries(setup: RedeliverySetup, items: ReadonlyArray<Record<string, unknown>>, nowMs: number): RedeliveryPlan[] {
+	return items.map((json, i): RedeliveryPlan => {
+		const step = redeliveryStep(json, setup.rules, nowMs);
+		if (step.kind !== 'send') return step;
+		if (step.request.authentication !== setup.authentication) {
+			throw new SetupError(
+				`Parameter "Authentication" (authentication) is "${setup.authentication}", but the record of item ${i + 1} (outbound "${step.record.outbound.name}") was sent with "${step.request.authentication}": set the same authentication and the credential the outbound was sent with`,
+				{ itemIndex: i },
+			);
+		}
+		try {
+			return { ...step, authorized: authorize(step.request, setup.credential) };
+		} catch (error) {
+			const reason = `The record's body cannot take the API key (${(error as Error).message}), so it cannot be sent again`;
+			return givenUp(step.record, reason, nowMs);
+		}
+	});
+}
+
+/**
+ * The records of a Redeliver run, from each planned item and its delivery result (null when not sent): kept records
+ * as they came, sent ones updated by the schedule (redeliver.ts), every secret masked. Dead records are the run's
+ * failures: the error output, or the node's error.
+ */
+export function finishRedeliveries(
+	setup: RedeliverySetup,
+	plans: ReadonlyArray<RedeliveryPlan>,
+	results: ReadonlyArray<DeliveryResult | null>,
+	now: () => number = Date.now,
+): RunResult {
+	const failed: number[] = [];
+	const records = plans.map((plan, i) => {
+		const result = results[i];
+		const wasDead = plan.kind === 'keep' && plan.record.status === 'dead';
+		const output =
+			plan.kind === 'send' && result ? redeliveredRecord(plan.record, result, setup.rules, now(), setup.options.logResponseBody) : plan.record;
+		if (output.status === 'dead' && !wasDead) failed.push(i);
+		return maskedRecord(output, setup.secrets);
+	});
+	const delivered = records.filter((r) => r.status === 'delivered').length;
+	const description = `${failed.length} of ${plans.length} record(s) are dead (no more redeliveries); ${delivered} delivered. Set "On Error" to "Continue (using error output)" to route dead records to their own output, e.g. to keep them for manual review.`;
+	return { records, failed, summary: summarize(records, failed, description) };
 }

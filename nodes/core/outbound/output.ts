@@ -4,30 +4,50 @@
  * message. No n8n imports.
  */
 import { redactDeep } from '../secrets';
+import type { ReplayRequest } from './auth';
 import type { BuiltRequest } from './build';
 import { eventOf } from './build';
 import type { DeliveryResult } from './deliver';
 import { contactIdOf, emailOf } from './mapping';
 import type { OutboundSetup } from './setup';
 
-export type OutboundStatus = 'delivered' | 'failed' | 'skipped';
+/** `dead`: Redeliver gave up (schedule exhausted, too old, 410 Gone, or nothing that can be sent again). */
+export type OutboundStatus = 'delivered' | 'failed' | 'skipped' | 'dead';
 
 export interface OutboundOutput {
 	outbound: { name: string; label: string };
 	status: OutboundStatus;
 	reason?: string;
 	httpStatus?: number;
+	/** Every attempt so far: Send's and, for a redelivered record, every Redeliver run's. */
 	attempts: number;
 	durationMs: number;
-	request: { method: string; url: string; body: string | null; headers?: Record<string, string> };
+	/** When the first attempt started (ISO), for a failed, redelivered or dead delivery; Redeliver's Max Age counts from it. */
+	firstAttemptAt?: string;
+	/** How many Redeliver runs have sent it. */
+	redeliveries?: number;
+	/** When Redeliver should send it next (ISO), for a failed delivery that Redeliver rescheduled. */
+	nextAttemptAt?: string;
+	/**
+	 * The request before authentication (what Redeliver sends again; the credential is applied at send time), or in
+	 * a preview the request exactly as it would be sent, signed, secrets masked.
+	 */
+	request: RequestView;
 	response?: { body: unknown };
 	audit?: { contactId: string; email: string; outbound: string; status: OutboundStatus; at: string };
 }
 
-/** The request as shown in the output: method, URL and exact body (headers only in a preview). */
-export function requestView(built: BuiltRequest | undefined, fallbackMethod: string): OutboundOutput['request'] {
+export type RequestView = Partial<Omit<ReplayRequest, 'method' | 'url' | 'body'>> & {
+	method: string;
+	url: string;
+	body: string | null;
+};
+
+/** The request as a record keeps it: the request before authentication, replayable; the method only when none was built. */
+export function requestView(built: BuiltRequest | undefined, fallbackMethod: string): RequestView {
 	if (!built) return { method: fallbackMethod, url: '', body: null };
-	return { method: built.request.method, url: built.request.url, body: built.request.body };
+	const { method, url, body, headers, webhookId, authentication } = built.replay;
+	return { method, url, body, headers: { ...headers }, webhookId, authentication };
 }
 
 /** The audit record a data-protection audit asks for, for a deletion request. */
@@ -47,7 +67,7 @@ export function auditRecord(
 }
 
 /** Adds the audit record when the item is a deletion request. */
-function withAudit(output: OutboundOutput, json: Record<string, unknown>, setup: OutboundSetup, atMs: number): OutboundOutput {
+export function withAudit(output: OutboundOutput, json: Record<string, unknown>, setup: OutboundSetup, atMs: number): OutboundOutput {
 	if (eventOf(json) === 'deletionRequest') output.audit = auditRecord(json, setup.name, output.status, atMs);
 	return output;
 }
@@ -69,6 +89,7 @@ export function sentRecord(
 		durationMs: result.durationMs,
 		request: requestView(built, built.request.method),
 	};
+	if (result.status === 'failed') output.firstAttemptAt = new Date(atMs - result.durationMs).toISOString();
 	if (setup.options.logResponseBody && result.responseBody !== undefined) output.response = { body: result.responseBody };
 	return withAudit(output, json, setup, atMs);
 }
@@ -97,7 +118,10 @@ export function unsentRecord(
 	);
 }
 
-/** The record of a preview: always skipped, with the request's headers (signed when the outbound signs). */
+/**
+ * The record of a preview: always skipped, with the request exactly as it would be sent: the credential applied and
+ * the headers signed when the outbound signs (the caller masks the secrets).
+ */
 export function previewRecord(
 	setup: OutboundSetup,
 	json: Record<string, unknown>,
@@ -107,7 +131,7 @@ export function previewRecord(
 	atMs: number,
 ): OutboundOutput {
 	const output = unsentRecord(setup, json, 'skipped', `Preview, nothing sent. ${reason}`, built, atMs);
-	output.request.headers = headers;
+	output.request = { ...output.request, url: built.request.url, body: built.request.body, headers };
 	return output;
 }
 
@@ -118,9 +142,10 @@ export function maskedRecord(output: OutboundOutput, secrets: readonly string[])
 	return json;
 }
 
-/** "Outbound "<name>" failed with HTTP <status>: <reason>", from a (masked) record. */
+/** "Outbound "<name>" failed with HTTP <status>: <reason>" ("… is dead with …" for a dead record), from a (masked) record. */
 export function failureMessage(record: Record<string, unknown>): string {
 	const outbound = (record.outbound as { name?: unknown } | undefined)?.name ?? '';
 	const httpStatus = record.httpStatus as number | undefined;
-	return `Outbound "${String(outbound)}" failed${httpStatus !== undefined ? ` with HTTP ${httpStatus}` : ''}: ${String(record.reason ?? 'unknown reason')}`;
+	const verb = record.status === 'dead' ? 'is dead' : 'failed';
+	return `Outbound "${String(outbound)}" ${verb}${httpStatus !== undefined ? ` with HTTP ${httpStatus}` : ''}: ${String(record.reason ?? 'unknown reason')}`;
 }

@@ -11,6 +11,8 @@ import type { OutboundConfig } from './build';
 import type { OutboundFormat, OutboundMethod } from './encoding';
 import { SetupError } from './errors';
 import type { OutboundField, StaticValue } from './mapping';
+import type { RedeliveryRules } from './redeliver';
+import { DEFAULT_SCHEDULE, parseSchedule } from './redeliver';
 
 /** Every default of the action node's parameters. */
 export const DEFAULTS = {
@@ -31,6 +33,10 @@ export const DEFAULTS = {
 	maxRedirects: 5,
 	/** Sent unless a header of the same name is configured. */
 	userAgent: 'n8n-nodes-klicktipp-outbound',
+	/** Redeliver: the waits before the 1st, 2nd, … redelivery. */
+	schedule: DEFAULT_SCHEDULE,
+	/** Redeliver: give up on records older than this (hours since the first attempt); 0 = no limit. */
+	maxAgeHours: 0,
 } as const;
 
 export interface OutboundOptions {
@@ -98,6 +104,28 @@ export function parseOptions(o: Record<string, unknown>): OutboundOptions {
 	};
 }
 
+function authenticationOf(value: unknown): AuthenticationMode {
+	const authentication = authenticationModeOf(value);
+	if (!authentication) throw new SetupError(`Parameter "Authentication" (authentication) has an unknown value "${String(value)}"`);
+	return authentication;
+}
+
+/** Loads the credential when the authentication needs one and checks that it fits; its secret values, to mask. */
+async function credentialFor(
+	authentication: AuthenticationMode,
+	loadCredential: () => Promise<KlickTippCredential>,
+): Promise<{ credential: KlickTippCredential | undefined; secrets: string[] }> {
+	const credential = authentication === 'none' ? undefined : await loadCredential();
+	const secrets = credentialSecretValues(credential);
+	const problem = authentication === 'none' ? null : credentialProblem(authentication, credential);
+	if (problem) {
+		throw new SetupError(`The credential does not fit Authentication "${authentication}": ${redact(problem, secrets)}`, {
+			description: 'Open the credential "KlickTipp Outbound API" and fill in what this authentication needs.',
+		});
+	}
+	return { credential, secrets };
+}
+
 /**
  * Validates the outbound-wide parameters; loads the credential (only when the authentication needs one) and checks
  * that it fits. Throws SetupError.
@@ -116,20 +144,10 @@ export async function parseSetup(
 			throw new SetupError(`Parameter "Events" (events) has an unknown event "${e}"`);
 		}
 	}
-	const authentication = authenticationModeOf(p.authentication);
-	if (!authentication) {
-		throw new SetupError(`Parameter "Authentication" (authentication) has an unknown value "${String(p.authentication)}"`);
-	}
+	const authentication = authenticationOf(p.authentication);
 	const options = parseOptions(p.options);
 
-	const credential = authentication === 'none' ? undefined : await loadCredential();
-	const secrets = credentialSecretValues(credential);
-	const problem = authentication === 'none' ? null : credentialProblem(authentication, credential);
-	if (problem) {
-		throw new SetupError(`The credential does not fit Authentication "${authentication}": ${redact(problem, secrets)}`, {
-			description: 'Open the credential "KlickTipp Outbound API" and fill in what this authentication needs.',
-		});
-	}
+	const { credential, secrets } = await credentialFor(authentication, loadCredential);
 
 	// The method and format decide the request's shape and are read once; GET + format is a contradiction.
 	const method = String(p.method).toUpperCase() as OutboundMethod;
@@ -150,6 +168,31 @@ export async function parseSetup(
 		}
 	}
 	return { name, label, active, events, authentication, options, credential, secrets, method, format };
+}
+
+/** What delivering needs of a setup: Send's whole setup, or Redeliver's. */
+export type DeliverySetup = Pick<OutboundSetup, 'authentication' | 'credential' | 'secrets' | 'options'>;
+
+/** Redeliver's setup: the authentication to re-apply, its credential, the delivery options and the redelivery rules. */
+export interface RedeliverySetup extends DeliverySetup {
+	rules: RedeliveryRules;
+}
+
+/**
+ * Validates Redeliver's parameters: the authentication and its credential, the options, the schedule and the
+ * maximum age. One attempt per item and run: the schedule spaces the attempts. Throws SetupError.
+ */
+export async function parseRedeliverySetup(
+	p: { authentication: unknown; options: Record<string, unknown> },
+	loadCredential: () => Promise<KlickTippCredential>,
+): Promise<RedeliverySetup> {
+	const authentication = authenticationOf(p.authentication);
+	const schedule = parseSchedule(String(p.options.schedule ?? DEFAULTS.schedule));
+	if (typeof schedule === 'string') throw new SetupError(`Option "Schedule" (options.schedule): ${schedule}`);
+	const maxAgeHours = num(p.options.maxAgeHours, DEFAULTS.maxAgeHours, 0);
+	const { credential, secrets } = await credentialFor(authentication, loadCredential);
+	const options = { ...parseOptions(p.options), maxAttempts: 1, oncePerContactHours: 0 };
+	return { authentication, credential, secrets, options, rules: { schedule, maxAgeMs: maxAgeHours * 3_600_000 } };
 }
 
 /** One item's parameters as n8n hands them (expressions evaluated for that item). */
