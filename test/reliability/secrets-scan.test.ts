@@ -1,5 +1,5 @@
 /**
- * Reliability: a secrets scan. Every operation (send, preview, sendTest) and every trigger path runs with the
+ * Reliability: a secrets scan. Every operation (send, preview, sendTest, redeliver) and every trigger path runs with the
  * known, per-process random secrets of ./helpers (API key, password, signing secret) while every log sink is
  * captured (n8n's DI Logger, LoggerProxy, console.*, stdout/stderr). None of the secrets — in any spelling that
  * would reveal it: plain, URL-encoded, form-encoded, JSON-escaped, the Basic token, the signing key's base64 —
@@ -416,32 +416,17 @@ describe('secrets scan: outbound send failing (receiver 500 always, echoing the 
 });
 
 describe('secrets scan: the secret also in the URL or a static value', () => {
-	it('__apiKey__ placeholder in path and query (apiKey/body), delivered', async () => {
-		rx.setScript(echo(200));
-		const { res, texts } = await runScanned({
-			items: ITEMS,
-			parameters: outboundParams({ authentication: 'apiKey', url: `${rx.url}/hook/__apiKey__?k=__apiKey__&id=__SubscriberID__` }),
-			credential: { ...CREDENTIAL, keyLocation: 'body' },
-		});
-		assert.equal(res.error, undefined, errorTexts(res.error).slice(0, 300));
-		const r = rx.requests[0];
-		assert.equal(new URL(r.url, 'http://x').pathname, `/hook/${API_KEY}`);
-		assert.equal(new URL(r.url, 'http://x').searchParams.get('k'), API_KEY);
-		assert.match(String((res.main[0].json.request as IDataObject).url), /\/hook\/\*\*\*\?k=\*\*\*/);
-		assertClean(texts, '__apiKey__ delivered');
-	});
-
 	for (const onError of ['stopWorkflow', 'continueErrorOutput'] as OnError[]) {
-		it(`__apiKey__ placeholder, receiver 500 echoing, onError ${onError}`, async () => {
-			rx.setScript(echo(500));
+		it(`__apiKey__ placeholder (apiKey/body), onError ${onError}: refused before anything is sent, the error holds no secret`, async () => {
+			rx.setScript(echo(200));
 			const { res, texts } = await runScanned({
 				items: ITEMS,
-				parameters: outboundParams({ authentication: 'apiKey', url: `${rx.url}/hook/__apiKey__?k=__apiKey__` }),
+				parameters: outboundParams({ authentication: 'apiKey', url: `${rx.url}/hook/__apiKey__?k=__apiKey__&id=__SubscriberID__` }),
 				credential: { ...CREDENTIAL, keyLocation: 'body' },
 				onError,
 			});
-			assert.ok(rx.requests.every((r) => r.url.includes(API_KEY)));
-			assert.ok(onError === 'stopWorkflow' ? res.error : res.errorOutput.length === 2);
+			assert.equal(rx.requests.length, 0, 'nothing sent');
+			assert.match(errorTexts(res.error), /__apiKey__ would put the API key into the URL/);
 			assertClean(texts, `__apiKey__ ${onError}`);
 		});
 	}
@@ -537,12 +522,12 @@ describe('secrets scan: outbound preview and sendTest', () => {
 });
 
 describe('secrets scan: outbound errors', () => {
-	it('SSRF guard refuses the loopback receiver (key in the URL query and path)', async () => {
+	it('SSRF guard refuses the loopback receiver (key in the URL query)', async () => {
 		for (const onError of ['stopWorkflow', 'continueErrorOutput'] as OnError[]) {
 			const { res, texts } = await runScanned({
 				items: ITEMS,
-				parameters: outboundParams({ authentication: 'apiKey', url: `${rx.url}/hook/__apiKey__` }, { allowPrivateTargets: false }),
-				credential: { ...CREDENTIAL, keyLocation: 'body' },
+				parameters: outboundParams({ authentication: 'apiKey', url: `${rx.url}/hook/__SubscriberID__` }, { allowPrivateTargets: false }),
+				credential: { ...CREDENTIAL, keyLocation: 'query' },
 				onError,
 			});
 			assert.equal(rx.requests.length, 0, 'nothing may reach a refused target');
@@ -737,6 +722,40 @@ const TRIGGER_CASES: Record<AuthName, TriggerCase[]> = {
 		{ name: 'rejected: GET with the secret in the query', request: { method: 'GET', query: { ...CONTACT, signingSecret: SIGNING_SECRET, key: SIGNING_KEY_B64 } }, expect: 'rejected' },
 	],
 };
+
+describe('secrets scan: Redeliver (the stored record, the redelivery, its output)', () => {
+	for (const mode of AUTH_MODES) {
+		it(`${mode.name}: the record from the error output holds no secret; redelivered (500 then 200, echoing) nothing leaks`, async () => {
+			rx.setScript(echo(500));
+			const sent = await runScanned({
+				items: ITEMS,
+				parameters: outboundParams({ authentication: mode.authentication }),
+				credential: mode.credential,
+				onError: 'continueErrorOutput',
+			});
+			assert.equal(sent.res.errorOutput.length, 2);
+			assertClean(sent.texts, `${mode.name} send`);
+			const rows = sent.res.errorOutput.map((item, i) => ({ id: i + 1, record: JSON.stringify(item.json.error) }));
+			assertClean(rows.map((row, i): [string, string] => [`stored row ${i}`, row.record]), `${mode.name} stored rows`);
+			for (const status of [500, 200]) {
+				rx.requests.length = 0;
+				rx.setScript(echo(status));
+				const { res, texts } = await runScanned({
+					items: rows,
+					parameters: { operation: 'redeliver', authentication: mode.authentication, options: { allowPrivateTargets: true, schedule: '0s, 0s', logResponseBody: true } },
+					credential: mode.credential,
+					onError: 'continueErrorOutput',
+				});
+				assert.equal(rx.requests.length, 2, 'both records sent again');
+				for (const r of rx.requests) assert.ok(mode.reached(r), `${mode.name}: the credential was applied again`);
+				assertEchoCarriedSecret(mode);
+				assert.deepEqual(res.main.map((i) => i.json.status), status === 200 ? ['delivered', 'delivered'] : ['failed', 'failed']);
+				assertResponseBodyMasked(res.main, mode);
+				assertClean(texts, `${mode.name} redeliver ${status}`);
+			}
+		});
+	}
+});
 
 describe('secrets scan: trigger paths (real HTTP through n8n-core WebhookContext)', () => {
 	const harnesses = new Map<AuthName, Harness>();
