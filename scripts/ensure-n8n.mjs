@@ -253,6 +253,15 @@ export async function ensureN8n(version = DEFAULT_N8N_VERSION) {
 	}
 }
 
+/**
+ * What an installed runtime recorded when its install completed and verified (its Node binary among it), or
+ * undefined when it is not installed.
+ */
+export function installRecord(version) {
+	const marker = readMarker(runtimeDir(version));
+	return marker && fs.existsSync(n8nBin(version)) ? marker : undefined;
+}
+
 /** The install log while installing (in the `.partial` folder) and after (in the runtime folder). */
 export function installLogPaths(version) {
 	return { during: path.join(`${runtimeDir(version)}.partial`, 'install.log'), after: path.join(runtimeDir(version), 'install.log') };
@@ -316,16 +325,18 @@ async function install(version, spec, dir, bin, node, nodeVersion) {
 	return { version, dir, bin, node, nodeVersion: nodeVersion ?? process.versions.node, installed: true, seconds };
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-	const versions = process.argv.slice(2);
-	if (versions.length === 0) versions.push(DEFAULT_N8N_VERSION);
-	for (const v of versions) {
-		try {
-			const r = await ensureN8n(v);
-			log(`n8n ${v} ready: ${r.node} ${r.bin}${r.installed ? ` (installed in ${r.seconds}s)` : ' (cached)'}`);
-		} catch (e) {
-			log(e.message);
-			process.exit(1);
-		}
+/** The command line: installs each version given (default: the newest), one after the other. */
+async function main(versions) {
+	for (const v of versions.length ? versions : [DEFAULT_N8N_VERSION]) {
+		const r = await ensureN8n(v);
+		log(`n8n ${v} ready: ${r.node} ${r.bin}${r.installed ? ` (installed in ${r.seconds}s)` : ' (cached)'}`);
 	}
+}
+
+// No top-level await: the TypeScript e2e harness loads this module with require().
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+	main(process.argv.slice(2)).catch((e) => {
+		log(e.message);
+		process.exit(1);
+	});
 }

@@ -20,24 +20,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { DEFAULT_N8N_VERSION, installRecord, n8nBin as runtimeN8nBin } from '../../scripts/ensure-n8n.mjs';
+
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const PACKAGE_NAME = 'n8n-nodes-klicktipp-outbound';
 export const TRIGGER_TYPE = `${PACKAGE_NAME}.klickTippOutboundTrigger`;
 export const OUTBOUND_TYPE = `${PACKAGE_NAME}.klickTippOutbound`;
-/** The runtimes pinned under n8n/ (folders with a package.json), oldest first. */
-export function pinnedVersions(): string[] {
-	const num = (v: string) => v.split('.').map(Number);
-	return fs
-		.readdirSync(path.join(ROOT, 'n8n'))
-		.filter((v) => /^\d+\.\d+\.\d+$/.test(v) && fs.existsSync(path.join(ROOT, 'n8n', v, 'package.json')))
-		.sort((a, b) => {
-			const [x, y] = [num(a), num(b)];
-			return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
-		});
-}
-
 /** The newest pinned n8n (what `npm start` opens), unless KLICKTIPP_N8N_VERSION names another. */
-export const DEFAULT_VERSION = process.env.KLICKTIPP_N8N_VERSION || pinnedVersions().at(-1)!;
+export const DEFAULT_VERSION = process.env.KLICKTIPP_N8N_VERSION || DEFAULT_N8N_VERSION;
 
 /**
  * The n8n versions the core scenarios (trigger, outbound, examples, harness) run on, each file once per version:
@@ -48,18 +38,10 @@ export const E2E_VERSIONS: string[] = (process.env.KLICKTIPP_E2E_VERSIONS || '2.
 	.map((v) => v.trim())
 	.filter(Boolean);
 
-export function cacheRoot(): string {
-	return process.env.KLICKTIPP_N8N_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-klicktipp-outbound');
-}
-
 /** The n8n binary of an installed runtime; throws with the command to run when it is not installed. */
 export function n8nBin(version: string = DEFAULT_VERSION): string {
-	const dir = path.join(cacheRoot(), `n8n-${version}`);
-	const bin = path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n');
-	if (!fs.existsSync(path.join(dir, '.klicktipp-install-complete.json')) || !fs.existsSync(bin)) {
-		throw new Error(`n8n ${version} is not installed; run: node scripts/ensure-n8n.mjs ${version}`);
-	}
-	return bin;
+	if (!installRecord(version)) throw new Error(`n8n ${version} is not installed; run: node scripts/ensure-n8n.mjs ${version}`);
+	return runtimeN8nBin(version);
 }
 
 /**
@@ -68,14 +50,12 @@ export function n8nBin(version: string = DEFAULT_VERSION): string {
  */
 export function nodeBinFor(version: string = DEFAULT_VERSION): string {
 	n8nBin(version);
-	const marker = JSON.parse(
-		fs.readFileSync(path.join(cacheRoot(), `n8n-${version}`, '.klicktipp-install-complete.json'), 'utf8'),
-	) as { nodeBin?: string };
-	if (!marker.nodeBin) return process.execPath;
-	if (!fs.existsSync(marker.nodeBin)) {
-		throw new Error(`the Node for n8n ${version} (${marker.nodeBin}) is gone; run: node scripts/ensure-n8n.mjs ${version}`);
+	const nodeBin = installRecord(version)?.nodeBin;
+	if (!nodeBin) return process.execPath;
+	if (!fs.existsSync(nodeBin)) {
+		throw new Error(`the Node for n8n ${version} (${nodeBin}) is gone; run: node scripts/ensure-n8n.mjs ${version}`);
 	}
-	return marker.nodeBin;
+	return nodeBin;
 }
 
 export function isInstalled(version: string): boolean {
