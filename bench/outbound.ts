@@ -9,9 +9,10 @@
 import { randomUUID } from 'node:crypto';
 
 import { sleep, type SingleInstance, type WorkflowNode } from '../test/e2e/harness';
-import { connect, outboundNode } from '../test/e2e/klicktipp';
+import { outboundNode } from '../test/e2e/klicktipp';
 import { Receiver } from '../test/e2e/receiver';
 import { rssMb, waitIdle } from './proc';
+import { SENDER, deliveryWorkflow, httpRequestNode } from './workflow';
 
 export interface OutboundRun {
 	label: string;
@@ -26,19 +27,6 @@ export interface OutboundRun {
 	failure?: string;
 }
 
-function itemsCode(n: number): string {
-	return [
-		`const out = [];`,
-		`for (let i = 0; i < ${n}; i++) {`,
-		`  out.push({ json: { event: 'contactData', eventId: 'evt_' + i, contact: { id: String(100000 + i),`,
-		`    email: 'max.mustermann+' + i + '@example.de', firstName: 'Jürgen', lastName: 'Müller',`,
-		`    fields: { fieldCompany: i % 10 === 0 ? '' : 'Bäckerei Größe GmbH' } } } });`,
-		`}`,
-		`return out;`,
-	].join('\n');
-}
-
-const SENDER = 'Sender';
 /** Requests the receiver got in the last run (also when it failed). */
 let lastDelivered = 0;
 
@@ -60,30 +48,18 @@ function senderNode(kind: 'ours' | 'httpDefaults' | 'httpBatching', url: string)
 			options: { allowPrivateTargets: true },
 		});
 	}
-	return {
-		name: SENDER,
-		type: 'n8n-nodes-base.httpRequest',
-		typeVersion: 4.2,
-		position: [600, 0],
-		parameters: {
-			method: 'POST',
-			url,
-			sendBody: true,
-			contentType: 'json',
-			specifyBody: 'keypair',
-			bodyParameters: {
-				parameters: [
-					{ name: 'email', value: '={{ $json.contact.email }}' },
-					{ name: 'contact_id', value: '={{ $json.contact.id }}' },
-					{ name: 'first_name', value: '={{ $json.contact.firstName }}' },
-					{ name: 'company', value: "={{ $json.contact.fields.fieldCompany || 'n/a' }}" },
-					{ name: 'list', value: 'newsletter' },
-					{ name: 'source', value: 'klicktipp' },
-				],
-			},
-			options: kind === 'httpBatching' ? { batching: { batch: { batchSize: 50, batchInterval: 0 } } } : {},
-		},
-	};
+	return httpRequestNode(
+		url,
+		[
+			{ name: 'email', value: '={{ $json.contact.email }}' },
+			{ name: 'contact_id', value: '={{ $json.contact.id }}' },
+			{ name: 'first_name', value: '={{ $json.contact.firstName }}' },
+			{ name: 'company', value: "={{ $json.contact.fields.fieldCompany || 'n/a' }}" },
+			{ name: 'list', value: 'newsletter' },
+			{ name: 'source', value: 'klicktipp' },
+		],
+		kind === 'httpBatching' ? { batchSize: 50, batchInterval: 0 } : undefined,
+	);
 }
 
 /**
@@ -112,31 +88,7 @@ export async function runOutboundOne(
 	const tag = `${kind}-${items}-${randomUUID().slice(0, 8)}`;
 	const recvPath = `/${tag}`;
 	const hookPath = `bench-out-${tag}`;
-	const wfId = await inst.api.createAndActivate({
-		name: `bench outbound: ${label}`,
-		nodes: [
-			{
-				name: 'Start',
-				type: 'n8n-nodes-base.webhook',
-				typeVersion: 2,
-				position: [0, 0],
-				webhookId: randomUUID(),
-				parameters: { httpMethod: 'POST', path: hookPath, responseMode: 'onReceived', options: {} },
-			},
-			{
-				name: 'Items',
-				type: 'n8n-nodes-base.code',
-				typeVersion: 2,
-				position: [300, 0],
-				parameters: { jsCode: itemsCode(items) },
-			},
-			senderNode(kind, receiver.url + recvPath),
-		],
-		connections: connect([
-			['Start', 'Items'],
-			['Items', SENDER],
-		]),
-	});
+	const wfId = await inst.api.createAndActivate(deliveryWorkflow(`bench outbound: ${label}`, hookPath, items, senderNode(kind, receiver.url + recvPath)));
 	await inst.api.waitForWebhook(inst.webhookBase, hookPath);
 	const pid = inst.n8n.child.pid!;
 	await waitIdle(pid);

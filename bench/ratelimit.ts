@@ -12,9 +12,10 @@
 import { randomUUID } from 'node:crypto';
 
 import { sleep, type SingleInstance, type WorkflowNode } from '../test/e2e/harness';
-import { connect, outboundNode } from '../test/e2e/klicktipp';
+import { outboundNode } from '../test/e2e/klicktipp';
 import { startReceiver, tokenBucket } from '../test/helpers/receiver';
 import { waitIdle } from './proc';
+import { SENDER, deliveryWorkflow, httpRequestNode } from './workflow';
 
 export type RateSender = 'adaptive' | 'fixed' | 'httpDefaults' | 'httpBatching';
 
@@ -39,19 +40,6 @@ export interface RateRun {
 	failure?: string;
 }
 
-const SENDER = 'Sender';
-
-function itemsCode(n: number): string {
-	return [
-		`const out = [];`,
-		`for (let i = 0; i < ${n}; i++) {`,
-		`  out.push({ json: { event: 'contactData', eventId: 'evt_' + i, id: 'it-' + i, contact: { id: String(100000 + i),`,
-		`    email: 'max.mustermann+' + i + '@example.de', firstName: 'Jürgen' } } });`,
-		`}`,
-		`return out;`,
-	].join('\n');
-}
-
 function senderNode(sender: RateSender, url: string, rate: number): WorkflowNode {
 	if (sender === 'adaptive' || sender === 'fixed') {
 		return {
@@ -71,27 +59,15 @@ function senderNode(sender: RateSender, url: string, rate: number): WorkflowNode
 			onError: 'continueErrorOutput',
 		};
 	}
-	return {
-		name: SENDER,
-		type: 'n8n-nodes-base.httpRequest',
-		typeVersion: 4.2,
-		position: [600, 0],
-		parameters: {
-			method: 'POST',
-			url,
-			sendBody: true,
-			contentType: 'json',
-			specifyBody: 'keypair',
-			bodyParameters: {
-				parameters: [
-					{ name: 'id', value: '={{ $json.id }}' },
-					{ name: 'email', value: '={{ $json.contact.email }}' },
-					{ name: 'first_name', value: '={{ $json.contact.firstName }}' },
-				],
-			},
-			options: sender === 'httpBatching' ? { batching: { batch: { batchSize: rate, batchInterval: 1000 } } } : {},
-		},
-	};
+	return httpRequestNode(
+		url,
+		[
+			{ name: 'id', value: '={{ $json.id }}' },
+			{ name: 'email', value: '={{ $json.contact.email }}' },
+			{ name: 'first_name', value: '={{ $json.contact.firstName }}' },
+		],
+		sender === 'httpBatching' ? { batchSize: rate, batchInterval: 1000 } : undefined,
+	);
 }
 
 export const RATE_LABELS: Record<RateSender, (rate: number) => string> = {
@@ -126,25 +102,7 @@ async function runOne(inst: SingleInstance, sender: RateSender, items: number, r
 	const base = { sender, round, label, items, rate, duplicates: 0, requests: 0, throttled: 0, delivered: 0, failed: items, nodeMs: NaN, executionStatus: 'n/a' };
 	let wfId: string | undefined;
 	try {
-		wfId = await api(async () => await inst.api.createAndActivate({
-			name: `bench rate limit: ${label}`,
-			nodes: [
-				{
-					name: 'Start',
-					type: 'n8n-nodes-base.webhook',
-					typeVersion: 2,
-					position: [0, 0],
-					webhookId: randomUUID(),
-					parameters: { httpMethod: 'POST', path: hookPath, responseMode: 'onReceived', options: {} },
-				},
-				{ name: 'Items', type: 'n8n-nodes-base.code', typeVersion: 2, position: [300, 0], parameters: { jsCode: itemsCode(items) } },
-				senderNode(sender, `${rx.url}/hook`, rate),
-			],
-			connections: connect([
-				['Start', 'Items'],
-				['Items', SENDER],
-			]),
-		}));
+		wfId = await api(async () => await inst.api.createAndActivate(deliveryWorkflow(`bench rate limit: ${label}`, hookPath, items, senderNode(sender, `${rx.url}/hook`, rate))));
 		await inst.api.waitForWebhook(inst.webhookBase, hookPath);
 		await waitIdle(inst.n8n.child.pid!);
 		await sleep(500);
