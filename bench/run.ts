@@ -5,7 +5,8 @@
  * Knobs (environment): BENCH_ONLY=micro,trigger,outbound,ratelimit  BENCH_QUICK=1 (short smoke run, BENCHMARKS.md
  * untouched) BENCH_CONNECTIONS (10) BENCH_DURATION (10 s) BENCH_ROUNDS (3) BENCH_ITEMS (10000) BENCH_RATE_ITEMS (5000)
  * BENCH_RATE (200 requests/s) BENCH_OUT (BENCHMARKS.md) BENCH_TARGETS (trigger endpoints, e.g. oursSignature,n8nNone)
- * BENCH_CPU_PROF (a folder: n8n runs with --cpu-prof and writes its profiles there) KLICKTIPP_N8N_VERSION.
+ * BENCH_CPU_PROF (a folder: n8n runs with --cpu-prof and writes its profiles there) KLICKTIPP_N8N_VERSION
+ * BENCH_N8N_ENV (extra n8n settings, e.g. N8N_EXPRESSION_ENGINE_POOL_SIZE=2,N8N_EXPRESSION_ENGINE=legacy).
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -46,6 +47,14 @@ const HAND_WRITTEN = '## Findings and history (written by hand)';
  * (bench/cpu-profile.cjs; summarise one with `node --import tsx bench/profile.ts <file>`).
  */
 const cpuProfDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
+/** BENCH_N8N_ENV=K=V,K2=V2: extra environment for n8n (its settings), recorded in the report's header. */
+const n8nEnv: Record<string, string> = Object.fromEntries(
+	(process.env.BENCH_N8N_ENV || '')
+		.split(',')
+		.map((kv) => kv.trim())
+		.filter(Boolean)
+		.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 const fmt = (n: number, d = 0) =>
 	Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a';
 const median = (xs: number[]) => {
@@ -200,6 +209,7 @@ async function main() {
 				label: 'bench',
 				env: {
 					N8N_LOG_LEVEL: 'warn',
+					...n8nEnv,
 					...(cpuProfDir
 						? { NODE_OPTIONS: `--require ${path.join(ROOT, 'bench', 'cpu-profile.cjs')}`, BENCH_CPU_PROF_DIR: cpuProfDir }
 						: {}),
@@ -325,7 +335,7 @@ async function main() {
 	const machineMd = [
 		`- Date: ${started.toISOString()} (took ${fmt((Date.now() - started.getTime()) / 1000)} s)`,
 		`- Machine: ${m.nproc} CPUs, ${m.cpu}, ${m.memGb.toFixed(1)} GB RAM, ${m.os}`,
-		`- Node ${m.node}, n8n ${DEFAULT_VERSION} (SQLite, regular execution mode, task runner for the Code node), autocannon 9`,
+		`- Node ${m.node}, n8n ${DEFAULT_VERSION} (SQLite, regular execution mode, task runner for the Code node), autocannon 9${Object.keys(n8nEnv).length ? `; n8n settings: ${Object.entries(n8nEnv).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`,
 		`- Load average at start ${load0.map((x) => x.toFixed(2)).join(' / ')}, at end ${load1.map((x) => x.toFixed(2)).join(' / ')}` +
 			(busy0.length || busy1.length
 				? `; other busy processes seen: ${[...new Set([...busy0, ...busy1])].join('; ')}`
