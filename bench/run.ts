@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { installRecord } from '../scripts/ensure-n8n.mjs';
 import { DEFAULT_VERSION, hasNode, ROOT, startSingle, type SingleInstance } from '../test/e2e/harness';
 import { runMicro, type MicroResult } from './micro';
 import { runOutbound, type OutboundRun } from './outbound';
@@ -335,7 +336,7 @@ async function main() {
 	const machineMd = [
 		`- Date: ${started.toISOString()} (took ${fmt((Date.now() - started.getTime()) / 1000)} s)`,
 		`- Machine: ${m.nproc} CPUs, ${m.cpu}, ${m.memGb.toFixed(1)} GB RAM, ${m.os}`,
-		`- Node ${m.node}, n8n ${DEFAULT_VERSION} (SQLite, regular execution mode, task runner for the Code node), autocannon 9${Object.keys(n8nEnv).length ? `; n8n settings: ${Object.entries(n8nEnv).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`,
+		`- Node ${m.node} (benchmark, core), n8n ${DEFAULT_VERSION} on Node ${installRecord(DEFAULT_VERSION)?.node ?? m.node} (SQLite, regular execution mode, task runner for the Code node), autocannon 9${Object.keys(n8nEnv).length ? `; n8n settings: ${Object.entries(n8nEnv).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`,
 		`- Load average at start ${load0.map((x) => x.toFixed(2)).join(' / ')}, at end ${load1.map((x) => x.toFixed(2)).join(' / ')}` +
 			(busy0.length || busy1.length
 				? `; other busy processes seen: ${[...new Set([...busy0, ...busy1])].join('; ')}`
