@@ -112,6 +112,11 @@ export class PostgresServer {
 		return this;
 	}
 
+	/** One SQL statement through `psql` against the test database; the rows as tab-separated lines, unaligned. */
+	query(sql: string): string {
+		return this.run('psql', ['-h', '127.0.0.1', '-p', String(this.port), '-U', this.user, '-d', this.database, '-At', '-c', sql]).trim();
+	}
+
 	env(): Record<string, string> {
 		return {
 			DB_TYPE: 'postgresdb',
