@@ -2,7 +2,8 @@
 // `npm start`: build this package, install the pinned n8n on first use, install our package into n8n's community
 // nodes folder, start n8n (SQLite), create a local owner if there is none, and leave a working demo: one local
 // credential per example (generated API key), examples/*.json imported with their credential attached, a
-// "Demo CRM" workflow (a Webhook node in the same n8n) that the CRM example's outbound sends to, all published.
+// "Demo CRM" workflow (a Webhook node in the same n8n) that the CRM example's outbound sends to, the data tables the
+// examples name (created in the owner's project, the examples' nodes pointed at them), all published.
 // Prints the editor URL, the login, the key and one ready-to-paste curl that delivers a KlickTipp-style contact
 // end to end (trigger → outbound → Demo CRM). Ctrl-C stops n8n.
 //
@@ -23,6 +24,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { dataTablesOf, ensureDataTables, pointDataTables } from './data-tables.mjs';
 import { DEFAULT_N8N_VERSION, ensureN8n } from './ensure-n8n.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -187,9 +189,10 @@ async function ensureApiKey(rest, state) {
 
 /**
  * One KlickTipp Outbound API credential per name the examples reference, each with its own generated API key
- * (parameter `apiKey`, sent as a static value). Reused on later starts (the key is kept in the demo state).
+ * (parameter `apiKey`, sent as a static value) and, when a node signs with it, a generated signing secret. Reused on
+ * later starts (the key is kept in the demo state).
  */
-async function ensureDemoCredentials(rest, state, names) {
+async function ensureDemoCredentials(rest, state, names, signing) {
 	const existing = new Map();
 	for (const c of (await rest.call('GET', '/rest/credentials')).data ?? []) {
 		if (c.type === CREDENTIAL_TYPE) existing.set(c.name, String(c.id));
@@ -205,6 +208,7 @@ async function ensureDemoCredentials(rest, state, names) {
 		}
 		const apiKey = `kt_demo_${randomBytes(18).toString('base64url')}`;
 		const data = { apiKey, keyName: 'apiKey', keyLocation: 'body' };
+		if (signing.has(name)) data.signingSecret = `whsec_${randomBytes(24).toString('base64')}`;
 		if (id) {
 			// a credential of that name whose key we do not know (e.g. the demo state was deleted): give it a new key
 			await rest.call('PATCH', `/rest/credentials/${id}`, { name, type: CREDENTIAL_TYPE, data });
@@ -282,17 +286,28 @@ async function importExamples(rest, credentialsFor) {
 			say(`skipping examples/${file}: not valid JSON (${e.message})`);
 		}
 	}
-	const names = new Set(
-		examples.flatMap(({ wf }) =>
-			(wf.nodes ?? []).flatMap((n) => Object.entries(n.credentials ?? {}).filter(([t]) => t === CREDENTIAL_TYPE).map(([, r]) => r.name)),
+	const refs = examples.flatMap(({ wf }) =>
+		(wf.nodes ?? []).flatMap((n) =>
+			Object.entries(n.credentials ?? {})
+				.filter(([t]) => t === CREDENTIAL_TYPE)
+				.map(([, r]) => ({ name: r.name, signs: n.parameters?.authentication === 'signature' })),
 		),
 	);
-	const credentials = await credentialsFor([...names]);
+	const signing = new Set(refs.filter((r) => r.signs).map((r) => r.name));
+	const credentials = await credentialsFor([...new Set(refs.map((r) => r.name))], signing);
+	const tables = new Map();
+	for (const { file, wf } of examples) {
+		try {
+			tables.set(file, await ensureDataTables((m, p, b) => rest.call(m, p, b), dataTablesOf(wf)));
+		} catch (e) {
+			say(`could not create the data tables of examples/${file}: ${e.message}`);
+		}
+	}
 	const demoCrmUrl = `${baseUrl}/webhook/${DEMO_CRM.path}`;
 	const all = [{ file: undefined, wf: demoCrmWorkflow() }, ...examples];
 	const imported = [];
 	for (const { file, wf: raw } of all) {
-		const wf = file ? demoExample(file, raw, credentials, demoCrmUrl) : raw;
+		const wf = file ? pointDataTables(demoExample(file, raw, credentials, demoCrmUrl), tables.get(file) ?? new Map()) : raw;
 		const name = wf.name || path.basename(file, '.json');
 		let id = existing.get(name);
 		let note = 'already imported';
@@ -320,7 +335,7 @@ async function importExamples(rest, credentialsFor) {
 			say(`could not publish "${name}": ${e.message}`);
 		}
 		const credential = (wf.nodes ?? []).map((n) => n.credentials?.[CREDENTIAL_TYPE]?.name).find((n) => credentials.has(n));
-		imported.push({ file, name, id, note, published, nodes: wf.nodes ?? [], credential });
+		imported.push({ file, name, id, note, published, nodes: wf.nodes ?? [], credential, tables: tables.get(file) });
 	}
 	return { imported, credentials, demoCrmUrl };
 }
@@ -383,7 +398,7 @@ async function main() {
 			const state = readJson(demoFile) ?? {};
 			await ensureApiKey(rest, state);
 			writeDemoState(state);
-			demo = await importExamples(rest, async (names) => await ensureDemoCredentials(rest, state, names));
+			demo = await importExamples(rest, async (names, signing) => await ensureDemoCredentials(rest, state, names, signing));
 		} catch (e) {
 			say(`could not set up the demo: ${e.message}`);
 		}
@@ -405,6 +420,9 @@ async function main() {
 			lines.push(`  - ${w.name} (${w.note}${w.published ? ', published' : ', NOT published'}): ${baseUrl}/workflow/${w.id}`);
 			if (w.credential) {
 				lines.push(`      credential "${w.credential}", API key ${demo.credentials.get(w.credential).apiKey}`);
+			}
+			for (const [table, { id, projectId }] of w.tables ?? []) {
+				lines.push(`      data table "${table}": ${baseUrl}/projects/${projectId}/datatables/${id}`);
 			}
 			for (const node of w.nodes) {
 				if (!TRIGGER_TYPES.has(node.type) && !WEBHOOK_NODE_TYPES.has(node.type)) continue;

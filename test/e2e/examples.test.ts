@@ -5,7 +5,8 @@
  * trigger gets a real API-key credential of its own (as the examples reference one each). KlickTipp → CRM delivers
  * the mapped contact; KlickTipp's "Save and test" request (contact 12345, isTest: true) is routed aside in both
  * examples and reaches no system; a deletion request reaches every system and leaves one audit record per system,
- * including the one whose delivery failed.
+ * including the one whose delivery failed. The dead-letter example (Data Table, Schedule Trigger, Redeliver) has a
+ * file of its own: dead-letter.test.ts.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,14 +54,19 @@ for (const version of E2E_VERSIONS) describe(`examples/ in real n8n (n8n ${versi
 		await receiver.stop();
 	});
 
-	it('each example references a credential of its own (opening one never attaches the other\'s)', () => {
-		const names = ['klicktipp-to-crm.json', 'klicktipp-deletion-requests.json'].map((file) => {
+	it("each example references credentials of its own (opening one never attaches another's)", () => {
+		const files = fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json'));
+		const names = files.map((file) => {
 			const wf = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8')) as WorkflowDefinition;
 			const refs = wf.nodes.flatMap((n) => Object.values(n.credentials ?? {}).map((c) => c.name));
 			assert.ok(refs.length > 0, `examples/${file}: the trigger references its credential by name`);
 			return new Set(refs);
 		});
-		assert.deepEqual([...names[0]].filter((n) => names[1].has(n)), []);
+		for (let i = 0; i < files.length; i++) {
+			for (let j = i + 1; j < files.length; j++) {
+				assert.deepEqual([...names[i]].filter((n) => names[j].has(n)), [], `${files[i]} and ${files[j]} share a credential`);
+			}
+		}
 	});
 
 	it("KlickTipp → CRM: KlickTipp's test request (contact 12345) is routed aside and never reaches the CRM", async () => {

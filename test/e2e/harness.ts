@@ -383,6 +383,11 @@ export class N8nApi {
 		await this.call('POST', '/rest/login', { email, emailOrLdapLoginId: email, password });
 	}
 
+	/** n8n's internal REST API (`/rest/…`, with the login cookie): what the editor calls, e.g. for data tables. */
+	async rest(method: string, urlPath: string, body?: unknown): Promise<any> {
+		return await this.call(method, urlPath, body);
+	}
+
 	async createApiKey(): Promise<string> {
 		const scopes = (await this.call('GET', '/rest/api-keys/scopes')).data as string[];
 		const res = await this.call('POST', '/rest/api-keys', { label: `e2e-${Date.now()}`, scopes, expiresAt: null });

@@ -15,6 +15,8 @@ export interface ReceivedRequest {
 	/** JSON or form bodies parsed; otherwise the text. */
 	body: unknown;
 	at: number;
+	/** The status the receiver answered with. */
+	status?: number;
 }
 
 /** Answers for a request: the nth request (1-based) to this path gets this answer. */
@@ -104,6 +106,7 @@ export class Receiver {
 				const n = (this.counts.get(url.pathname) ?? 0) + 1;
 				this.counts.set(url.pathname, n);
 				const answer = (this.behaviours.get(url.pathname) ?? ok)(n, rec);
+				rec.status = answer.status;
 				res.writeHead(answer.status, answer.headers ?? { 'content-type': 'application/json' });
 				res.end(answer.body ?? '');
 			});
