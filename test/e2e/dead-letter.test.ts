@@ -125,7 +125,8 @@ for (const version of versions) describe(`the dead-letter workflow in real n8n (
 		assert.equal(tables.size, 1, 'the example names one data table');
 		table = [...tables.values()][0];
 		const credentials = await createCredentials(n8n);
-		errorWfId = await n8n.api.createWorkflow({
+		// n8n 2.x runs an error workflow only when it is published ("Workflow … is not active and cannot be executed")
+		errorWfId = await n8n.api.createAndActivate({
 			name: 'error workflow (e2e)',
 			nodes: [{ name: 'Error Trigger', type: 'n8n-nodes-base.errorTrigger', typeVersion: 1, position: [0, 0], parameters: {} }],
 			connections: {},
