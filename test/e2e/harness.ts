@@ -435,6 +435,10 @@ export class N8nApi {
 		return ((await res.json()) as Array<{ name: string }>).map((t) => t.name);
 	}
 
+	async workflow(id: string): Promise<any> {
+		return await this.call('GET', `/api/v1/workflows/${id}`);
+	}
+
 	async workflows(): Promise<any[]> {
 		return (await this.call('GET', '/api/v1/workflows?limit=250')).data;
 	}

@@ -12,7 +12,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { baseEnv, DEFAULT_VERSION, freePort, isInstalled, N8nApi, nodeOutput, OUTBOUND_TYPE, ROOT, tempUserFolder, TRIGGER_TYPE } from './harness';
+import { DATA_TABLE_NODE_TYPE, dataTablesOf } from '../../scripts/data-tables.mjs';
+import { baseEnv, DEFAULT_VERSION, freePort, isInstalled, N8nApi, nodeOutput, OUTBOUND_TYPE, ROOT, sleep, tempUserFolder, TRIGGER_TYPE } from './harness';
+import { contactParams, postForm } from './klicktipp';
 
 const examples = fs.existsSync(path.join(ROOT, 'examples'))
 	? fs.readdirSync(path.join(ROOT, 'examples')).filter((f) => f.endsWith('.json'))
@@ -81,6 +83,55 @@ async function stop(child: ChildProcess): Promise<void> {
 	clearTimeout(t);
 }
 
+/**
+ * The data tables the examples name: printed, created with the columns the example maps, the imported example's
+ * Data Table nodes pointed at them by ID; a contact sent to that example's trigger, whose delivery to
+ * crm.example.com fails, lands in the table as a failed row. Returns table name → ID.
+ */
+async function checkDataTables(api: N8nApi, output: string, port: number): Promise<Map<string, string>> {
+	const ids = new Map<string, string>();
+	for (const file of examples) {
+		const wf = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
+		const tables = dataTablesOf(wf);
+		if (tables.size === 0) continue;
+		const workflowId = new RegExp(`- ${escapeRe(wf.name)} \\([^()]*\\): \\S+/workflow/(\\S+)`).exec(output)?.[1];
+		assert.ok(workflowId, `examples/${file} printed`);
+		const imported = await api.workflow(workflowId);
+		let rows: () => Promise<Array<Record<string, unknown>>> = async () => [];
+		for (const [name, columns] of tables) {
+			const printed = new RegExp(`data table "${escapeRe(name)}": http://localhost:${port}/projects/(\\S+)/datatables/(\\S+)`).exec(output);
+			assert.ok(printed, `data table "${name}" printed:\n${output.slice(-2500)}`);
+			const [, projectId, id] = printed;
+			ids.set(name, id);
+			const listed = (await api.rest('GET', `/rest/projects/${projectId}/data-tables?filter=${encodeURIComponent(JSON.stringify({ name }))}`)).data.data;
+			const table = listed.find((t: { name: string }) => t.name === name);
+			assert.equal(table?.id, id, `data table "${name}" exists`);
+			assert.deepEqual(
+				table.columns.map((c: { name: string; type: string }) => `${c.name}: ${c.type}`).sort(),
+				columns.map((c) => `${c.name}: ${c.type}`).sort(),
+				'the columns the example maps',
+			);
+			for (const node of imported.nodes.filter((n: { type: string }) => n.type === DATA_TABLE_NODE_TYPE)) {
+				assert.equal(node.parameters.dataTableId.value, id, `"${node.name}" points at the table by ID`);
+			}
+			rows = async () => (await api.rest('GET', `/rest/projects/${projectId}/data-tables/${id}/rows`)).data.data;
+		}
+		const trigger = wf.nodes.find((n: { type: string }) => n.type === TRIGGER_TYPE);
+		if (!trigger) continue;
+		const key = new RegExp(`- ${escapeRe(wf.name)} \\([^\\n]*\\n +credential "[^"]+", API key (\\S+)`).exec(output)?.[1];
+		assert.ok(key, `examples/${file}: its key printed`);
+		const res = await postForm(`http://127.0.0.1:${port}/webhook/${trigger.parameters.path}`, contactParams(4712, { apiKey: key }));
+		assert.equal(res.status, 200, await res.text());
+		const deadline = Date.now() + 60_000;
+		let found: Array<Record<string, unknown>> = [];
+		while ((found = await rows()).length === 0 && Date.now() < deadline) await sleep(500);
+		assert.equal(found.length, 1, `examples/${file}: the failed delivery is stored`);
+		assert.equal(found[0].status, 'failed');
+		assert.match(String(found[0].record), /crm\.example\.com\/api\/contacts\/4712/);
+	}
+	return ids;
+}
+
 describe('npm start', { skip: isInstalled(DEFAULT_VERSION) ? false : `n8n ${DEFAULT_VERSION} is not installed` }, () => {
 	const userFolder = tempUserFolder('start');
 	let child: ChildProcess | undefined;
@@ -140,6 +191,7 @@ describe('npm start', { skip: isInstalled(DEFAULT_VERSION) ? false : `n8n ${DEFA
 			source: 'klicktipp',
 		});
 		assert.doesNotMatch(JSON.stringify(received), new RegExp(escapeRe(/apiKey=(\S+?)'/.exec(curl)![1])), 'the key is in no execution');
+		const tables = await checkDataTables(api, first.output, port);
 		await stop(first.child);
 
 		const second = await runStart(userFolder, port);
@@ -151,6 +203,7 @@ describe('npm start', { skip: isInstalled(DEFAULT_VERSION) ? false : `n8n ${DEFA
 			assert.ok(second.output.includes(`- ${wf.name} (already imported, published)`), `examples/${file} imported twice?`);
 		}
 		assert.equal(printedCurl(second.output), curl, 'the same key and curl on the second start');
+		for (const [name, id] of tables) assert.ok(second.output.includes(`/datatables/${id}`), `data table "${name}" created once, reused`);
 		await stop(second.child);
 		child = undefined;
 	});
