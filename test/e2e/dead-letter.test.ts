@@ -7,8 +7,8 @@
  * instead of every minute, an error workflow set. The data table is created the way `npm start` creates it (REST);
  * on n8n 1.x, whose Data Table node has no "By Name", the nodes are pointed at it by ID, as `npm start` does.
  *
- * The receiver answers 503 for the first attempts of each item (up to three redeliveries), then 200; one item always
- * 503, one always 410 Gone. In the end every item was delivered exactly once (one 200 per webhook-id, the same
+ * The receiver answers 503 for the first attempts of each item (up to three redeliveries), then 200, for one item
+ * 2.5 s late (longer than a tick, so runs overlap); one item always 503, one always 410 Gone. In the end every item was delivered exactly once (one 200 per webhook-id, the same
  * webhook-id, body and a valid fresh signature on every attempt of an item, redeliveries at least the schedule's 1 s
  * apart), none is lost, no row is left as failed; the 410 item is dead after one redelivery, the always-503 item after
  * the schedule's four; both stay in the table as dead and were reported once each to the error workflow.
@@ -42,6 +42,8 @@ const N8N_1 = process.env.KLICKTIPP_N8N1_VERSION || '1.123.81';
 const SCHEDULE = '1s, 1s, 1s, 1s';
 const REDELIVERIES = SCHEDULE.split(',').length;
 const TICK_SECONDS = 2;
+/** Longer than a tick: a run waiting for this receiver overlaps the next run. */
+const SLOW_MS = 2500;
 const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', FILE), 'utf8')) as WorkflowDefinition;
 const sendNode = shipped.nodes.find((n) => n.type === OUTBOUND_TYPE && n.parameters.operation === 'send')!;
 /** Send's own attempts within one execution (the example's Max Attempts). */
@@ -154,6 +156,10 @@ for (const version of versions) describe(`the dead-letter workflow in real n8n (
 		const at = (id: string) => `/crm/api/contacts/${id}`;
 		receiver.on(at(direct), ok);
 		flaky.forEach((id, k) => receiver.on(at(id), failTimes(SEND_ATTEMPTS + k, 503)));
+		// one receiver answers slowly, so runs overlap: the next run starts while this one still waits for it
+		const slow = flaky[2];
+		const slowly = failTimes(SEND_ATTEMPTS + 2, 503);
+		receiver.on(at(slow), (n, req) => ({ ...slowly(n, req), delayMs: SLOW_MS }));
 		receiver.on(at(down), always(503)).on(at(gone), always(410));
 
 		for (const id of [direct, ...flaky, down, gone]) {

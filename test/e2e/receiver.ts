@@ -19,8 +19,8 @@ export interface ReceivedRequest {
 	status?: number;
 }
 
-/** Answers for a request: the nth request (1-based) to this path gets this answer. */
-export type Behaviour = (n: number, req: ReceivedRequest) => { status: number; body?: string; headers?: Record<string, string> };
+/** Answers for a request: the nth request (1-based) to this path gets this answer (after `delayMs`, if given). */
+export type Behaviour = (n: number, req: ReceivedRequest) => { status: number; body?: string; headers?: Record<string, string>; delayMs?: number };
 
 export const ok: Behaviour = () => ({ status: 200, body: '{"ok":true}', headers: { 'content-type': 'application/json' } });
 export const failTimes =
@@ -107,8 +107,12 @@ export class Receiver {
 				this.counts.set(url.pathname, n);
 				const answer = (this.behaviours.get(url.pathname) ?? ok)(n, rec);
 				rec.status = answer.status;
-				res.writeHead(answer.status, answer.headers ?? { 'content-type': 'application/json' });
-				res.end(answer.body ?? '');
+				const send = () => {
+					res.writeHead(answer.status, answer.headers ?? { 'content-type': 'application/json' });
+					res.end(answer.body ?? '');
+				};
+				if (answer.delayMs) setTimeout(send, answer.delayMs);
+				else send();
 			});
 		});
 		this.server.keepAliveTimeout = 30_000;
