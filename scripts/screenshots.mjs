@@ -4,6 +4,7 @@
 // CHROMIUM_PATH to use another) and writes what a person sees to docs/images/:
 //   example-crm.png               the "KlickTipp → CRM (contact data)" example on the canvas
 //   example-deletion-requests.png the deletion-request example on the canvas
+//   example-dead-letter.png       the dead-letter example (Data Table, Schedule Trigger, Redeliver) on the canvas
 //   trigger-setup.png             the trigger's panel: production Webhook URLs (POST and GET), credential, setup steps
 //   outbound-panel.png            the "Send to CRM" (KlickTipp Outbound) panel
 // Environment: KLICKTIPP_N8N_VERSION / N8N_VERSION and KLICKTIPP_SKIP_BUILD as for `npm start`.
@@ -15,6 +16,7 @@ import { chromiumInstalled, CHROMIUM, launchBrowser, openNode, openWorkflow, ROO
 const OUT = path.join(ROOT, 'docs', 'images');
 const CRM = 'KlickTipp → CRM (contact data)';
 const DELETION = 'KlickTipp deletion request → every system → audit log';
+const DEAD_LETTER = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'klicktipp-dead-letter.json'), 'utf8')).name;
 const say = (msg) => process.stderr.write(`[screenshots] ${msg}\n`);
 
 if (!chromiumInstalled()) {
@@ -37,6 +39,7 @@ try {
 	for (const [name, file] of [
 		[CRM, 'example-crm.png'],
 		[DELETION, 'example-deletion-requests.png'],
+		[DEAD_LETTER, 'example-dead-letter.png'],
 	]) {
 		await openWorkflow(page, demo.baseUrl, demo.workflows.get(name));
 		await shot(file);

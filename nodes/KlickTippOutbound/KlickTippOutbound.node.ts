@@ -24,7 +24,7 @@ export class KlickTippOutbound implements INodeType {
 		icon: { light: 'file:../../icons/klicktipp.svg', dark: 'file:../../icons/klicktipp.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] + ": " + $parameter["outboundName"] }}',
+		subtitle: '={{ $parameter["operation"] === "redeliver" ? "redeliver" : $parameter["operation"] + ": " + $parameter["outboundName"] }}',
 		description: 'Deliver KlickTipp outbounds (webhooks): contact data and deletion requests, mapped, signed and retried',
 		defaults: { name: 'KlickTipp Outbound' },
 		usableAsTool: true,
