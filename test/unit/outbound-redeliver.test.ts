@@ -150,7 +150,9 @@ describe('redeliver: reading the request back', () => {
 describe('redeliver: what happens to each item', () => {
 	it('a record from Send is due the first wait after it failed (first attempt + duration + 5 s)', () => {
 		const record = failedRecord({ firstAttemptAt: new Date(NOW - 6 * S).toISOString(), durationMs: 2 * S });
-		assert.equal(redeliveryStep(record, RULES, NOW).kind, 'keep', 'failed 4 s ago: not due');
+		const kept = redeliveryStep(record, RULES, NOW);
+		assert.equal(kept.kind, 'keep', 'failed 4 s ago: not due');
+		assert.equal(kept.record.nextAttemptAt, new Date(NOW + 1 * S).toISOString(), 'kept with the time it is due');
 		assert.equal(redeliveryStep(record, RULES, NOW + 1 * S).kind, 'send', 'failed 5 s ago: due');
 	});
 	it('nextAttemptAt decides once it is set', () => {

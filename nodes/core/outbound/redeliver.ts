@@ -154,7 +154,7 @@ function unusableView(view: Record<string, unknown> | undefined): RequestView {
 }
 
 export type RedeliveryStep =
-	/** Output as received: delivered, skipped or dead already, or not due yet. */
+	/** Output as received: delivered, skipped or dead already, or not due yet (then with its `nextAttemptAt`). */
 	| { kind: 'keep'; record: OutboundOutput }
 	/** Given up without sending. */
 	| { kind: 'dead'; record: OutboundOutput }
@@ -208,7 +208,9 @@ export function redeliveryStep(json: Record<string, unknown>, rules: RedeliveryR
 	if ((record.redeliveries ?? 0) >= rules.schedule.length) {
 		return givenUp(record, `No redelivery left in the schedule (${rules.schedule.length}); last: ${record.reason ?? 'failed'}`, nowMs);
 	}
-	if (dueAt(record, rules, nowMs) > nowMs) return { kind: 'keep', record };
+	const due = dueAt(record, rules, nowMs);
+	// Not due yet: kept, with the time it is due, so a stored row says when to come back (also a record from Send).
+	if (due > nowMs) return { kind: 'keep', record: { ...record, nextAttemptAt: new Date(due).toISOString() } };
 	return { kind: 'send', record, request: replay.request };
 }
 
