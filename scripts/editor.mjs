@@ -4,12 +4,13 @@
 // scripts/screenshots.mjs (the PNGs in docs/images/) and test/e2e/editor.test.ts (what the editor shows).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import puppeteer from 'puppeteer-core';
+
+import { freePort, portFree } from './ports.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -18,26 +19,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function chromiumInstalled() {
 	return fs.existsSync(CHROMIUM);
-}
-
-export async function freePort() {
-	return await new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.unref();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const { port } = srv.address();
-			srv.close(() => resolve(port));
-		});
-	});
-}
-
-export async function portFree(port) {
-	return await new Promise((resolve) => {
-		const srv = net.createServer();
-		srv.once('error', () => resolve(false));
-		srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
-	});
 }
 
 /** What the start banner says: login, workflow ids by name, the curl line. */

@@ -20,12 +20,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { dataTablesOf, ensureDataTables, pointDataTables } from './data-tables.mjs';
 import { DEFAULT_N8N_VERSION, ensureN8n } from './ensure-n8n.mjs';
+import { portFree } from './ports.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PACKAGE_NAME = 'n8n-nodes-klicktipp-outbound';
@@ -69,14 +69,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function fail(msg) {
 	say(msg);
 	process.exit(1);
-}
-
-async function portFree(p) {
-	return await new Promise((resolve) => {
-		const srv = net.createServer();
-		srv.once('error', () => resolve(false));
-		srv.listen(p, '0.0.0.0', () => srv.close(() => resolve(true)));
-	});
 }
 
 /** Copies package.json (without dev/peer dependencies, as n8n does for community packages) and dist/. */

@@ -16,11 +16,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import { DEFAULT_N8N_VERSION, installRecord, n8nBin as runtimeN8nBin } from '../../scripts/ensure-n8n.mjs';
+import { freePort } from '../../scripts/ports.mjs';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const PACKAGE_NAME = 'n8n-nodes-klicktipp-outbound';
@@ -101,17 +101,7 @@ export function installPackageInto(userFolder: string): string {
 	return target;
 }
 
-export async function freePort(): Promise<number> {
-	return await new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.unref();
-		srv.on('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const addr = srv.address() as net.AddressInfo;
-			srv.close(() => resolve(addr.port));
-		});
-	});
-}
+export { freePort };
 
 export const sleep = async (ms: number) => await new Promise((r) => setTimeout(r, ms));
 

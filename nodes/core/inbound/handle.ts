@@ -3,7 +3,7 @@
  * classify → normalize → 422 check → test event → duplicate → accept. The node only reads its parameters,
  * calls this, writes the answer and hands the item to n8n. Never throws. No n8n imports.
  */
-import { apiKeyLocation, authenticationModeOf, credentialSecretValues, type KlickTippCredential } from '../credential';
+import { apiKeyLocation, authenticationModeOf, credentialFields, credentialSecretValues, type KlickTippCredential } from '../credential';
 import type { EventKind } from '../events';
 import { redact, redactDeep } from '../secrets';
 import { authenticate } from './authenticate';
@@ -132,10 +132,7 @@ export function handleInboundRequest(request: IncomingRequest, config: TriggerCo
 		);
 		if (!auth.ok) return rejected(auth, secrets);
 
-		const keyName =
-			mode === 'apiKey' && typeof deps.credential?.keyName === 'string'
-				? deps.credential.keyName
-				: undefined;
+		const keyName = mode === 'apiKey' ? credentialFields(deps.credential).keyName || undefined : undefined;
 		const filter = { keyName, secrets };
 		const params = stripSecrets(parsed.params, filter);
 		const query = stripSecrets(parsed.query, filter);

@@ -67,7 +67,7 @@ export function auditRecord(
 }
 
 /** Adds the audit record when the item is a deletion request. */
-export function withAudit(output: OutboundOutput, json: Record<string, unknown>, setup: OutboundSetup, atMs: number): OutboundOutput {
+function withAudit(output: OutboundOutput, json: Record<string, unknown>, setup: OutboundSetup, atMs: number): OutboundOutput {
 	if (eventOf(json) === 'deletionRequest') output.audit = auditRecord(json, setup.name, output.status, atMs);
 	return output;
 }

@@ -19,7 +19,7 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 8
  * empty list, a step without unit, a negative or non-numeric step).
  */
 export function parseSchedule(text: string): number[] | string {
-	const steps = String(text ?? '')
+	const steps = text
 		.split(/[,;\s]+/)
 		.filter((s) => s !== '');
 	if (steps.length === 0) return 'it is empty; give the waits between redeliveries, e.g. "5s, 5m, 30m, 2h"';
@@ -32,7 +32,7 @@ export function parseSchedule(text: string): number[] | string {
 	return waits;
 }
 
-/** What Redeliver needs to decide: the waits between redeliveries, the maximum age (0 = none) and the clock. */
+/** What Redeliver decides by: the waits before each redelivery and the maximum age in ms (0 = none). */
 export interface RedeliveryRules {
 	schedule: number[];
 	maxAgeMs: number;
