@@ -1,11 +1,13 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { MAX_LIMIT } from '../core/outbound/limit';
 import { DEFAULTS } from '../core/outbound/setup';
 
 // The defaults live in the core (core/outbound/setup.ts). The node linter wants the defaults of options parameters
 // (events, method, format, authentication) as literals: test/unit/outbound-setup.test.ts checks they equal the core's.
 const {
 	concurrency: DEFAULT_CONCURRENCY,
+	outageBudgetSeconds: DEFAULT_OUTAGE_BUDGET_SECONDS,
 	emailParameterName: DEFAULT_EMAIL_PARAMETER_NAME,
 	maxAttempts: DEFAULT_MAX_ATTEMPTS,
 	maxRedirects: MAX_REDIRECTS,
@@ -268,7 +270,7 @@ export const outboundProperties: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether to pace requests per receiver host: a 429 or 503 with Retry-After pauses all requests to that host, and the number in flight adapts between 1 and Concurrency. Off = fixed concurrency, each item retries on its own.',
+					'Whether to learn how many requests the receiver takes at once: the number in flight grows while its answers stay as fast as when it is idle and shrinks when they slow down or it answers 429/503 or times out, between 1 and Concurrency. Off = always Concurrency. Either way a 429 or 503 with Retry-After pauses every request to that host.',
 			},
 			{
 				displayName: 'Allow Private Targets',
@@ -282,9 +284,10 @@ export const outboundProperties: INodeProperties[] = [
 				displayName: 'Concurrency',
 				name: 'concurrency',
 				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 256 },
+				typeOptions: { minValue: 1, maxValue: MAX_LIMIT },
 				default: DEFAULT_CONCURRENCY,
-				description: 'How many deliveries run at the same time (with Adaptive Pacing: at most). Output order is kept either way.',
+				description:
+					'The most requests in flight to one receiver host, counted across all executions in this n8n process; with Adaptive Pacing the node finds the right number below it. Lower it for a CRM that must never get more at once. Output order is kept.',
 			},
 			{
 				displayName: 'Follow Redirects',
@@ -337,7 +340,7 @@ export const outboundProperties: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 20 },
 				default: DEFAULT_MAX_ATTEMPTS,
 				description:
-					'Attempts per item including the first. Network errors, 408, 425, 429 and 5xx are retried; other answers are final.',
+					'Attempts per item including the first. Network errors, 408, 425, 429 and 5xx are retried; other answers are final. With an Outage Budget, an item whose receiver is down or flapping (failing other items too) keeps trying within the budget instead of failing.',
 			},
 			{
 				displayName: 'Max Retry-After (Seconds)',
@@ -356,6 +359,15 @@ export const outboundProperties: INodeProperties[] = [
 				default: DEFAULT_ONCE_PER_CONTACT_HOURS,
 				description:
 					'0 = off. 6 = KlickTipp\'s tag rule: a second delivery of this outbound for the same contact within the window is skipped, across executions of an active workflow.',
+			},
+			{
+				displayName: 'Outage Budget (Seconds)',
+				name: 'outageBudgetSeconds',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: DEFAULT_OUTAGE_BUDGET_SECONDS,
+				description:
+					'When the receiver is down (10 failures in a row: no answer, network errors, 5xx), no new request goes there; one probe checks now and then and delivery resumes when it answers. Once it has been down this long, waiting items leave at once as failed ("parked"), replayable with Redeliver. 0 = off: every item uses its own attempts.',
 			},
 			{
 				displayName: 'Require HTTPS',

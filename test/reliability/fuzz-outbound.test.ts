@@ -24,6 +24,7 @@ import { appendQuery, encodeRequest, formEncode, jsonEncode, FORM_CONTENT_TYPE, 
 import { OutboundParameterError } from '../../nodes/core/outbound/errors';
 import { emailOf, mapItem, MappingError, toParamString, type MappingConfig, type OutboundField, type StaticValue } from '../../nodes/core/outbound/mapping';
 import { expandPlaceholders, PlaceholderError, placeholderNames } from '../../nodes/core/outbound/placeholders';
+import { hostsOn, NO_BREAKER } from '../helpers/hosts';
 import { DEFAULT_RETRY_POLICY } from '../../nodes/core/outbound/retry';
 
 const SEED = 20261123;
@@ -631,7 +632,7 @@ describe('reliability: fuzzing buildRequest and delivery of odd URLs', () => {
 				const contacted: string[] = [];
 				const result = await deliver(
 					built.request,
-					{ policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 }, timeoutMs: 1000, maxRedirects: 0 },
+					{ policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 }, host: NO_BREAKER, timeoutMs: 1000, maxRedirects: 0 },
 					{
 						send: async (req) => {
 							contacted.push(req.url);
@@ -641,6 +642,7 @@ describe('reliability: fuzzing buildRequest and delivery of odd URLs', () => {
 						random: () => 0.5,
 						now: () => 0,
 						checkTarget: async () => ({ ok: true, addresses: [] }),
+						hosts: hostsOn({ now: () => 0, sleep: async () => {} }),
 					},
 				);
 				if (parsed) {

@@ -8,6 +8,7 @@ import { encodeRequest } from '../../nodes/core/outbound/encoding';
 import { DEFAULT_RETRY_POLICY } from '../../nodes/core/outbound/retry';
 import { checkTarget, type EgressCheck } from '../../nodes/core/outbound/ssrf';
 import { verifySignature } from '../../nodes/core/signature';
+import { hostsOn, NO_BREAKER } from '../helpers/hosts';
 
 type Step = Partial<WireResponse> | Error;
 
@@ -15,6 +16,10 @@ function fakeDeps(steps: Step[], blocked: string[] = []) {
 	const sent: WireRequest[] = [];
 	const sleeps: number[] = [];
 	let clock = 1_000_000;
+	const sleep = async (ms: number) => {
+		sleeps.push(ms);
+		clock += ms;
+	};
 	const deps: DeliveryDeps = {
 		send: async (req) => {
 			sent.push(req);
@@ -23,14 +28,12 @@ function fakeDeps(steps: Step[], blocked: string[] = []) {
 			if (step instanceof Error) throw step;
 			return { statusCode: step.statusCode ?? 200, headers: step.headers ?? {}, body: step.body ?? '' };
 		},
-		sleep: async (ms) => {
-			sleeps.push(ms);
-			clock += ms;
-		},
+		sleep,
 		random: () => 0.5,
 		now: () => clock,
 		checkTarget: async (url) =>
 			blocked.some((b) => url.includes(b)) ? { ok: false, reason: `Refused to contact ${new URL(url).hostname}` } : { ok: true },
+		hosts: hostsOn({ now: () => clock, sleep }),
 	};
 	return { deps, sent, sleeps };
 }
@@ -39,7 +42,7 @@ const request = authorize(replayRequest(encodeRequest('POST', 'json', 'https://c
 	username: 'u',
 	password: 'secret-pw',
 });
-const options = { policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 4, baseDelayMs: 100 }, timeoutMs: 1000, maxRedirects: 5 };
+const options = { policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 4, baseDelayMs: 100 }, host: NO_BREAKER, timeoutMs: 1000, maxRedirects: 5 };
 const netError = (code: string) => Object.assign(new Error(`socket hang up ${code}`), { code });
 
 describe('outbound deliver', () => {

@@ -185,7 +185,7 @@ describe('outbound handle: finishRun shapes the records', () => {
 		assert.deepEqual(once.state, { lastDelivered: { 'id:1': NOW } }, 'only the delivered contact is remembered');
 		assert.deepEqual(run.summary, {
 			message: 'Outbound "CRM" failed: The item has no email address (json.contact.email or json.email); nothing was sent',
-			description: '2 of 4 item(s) failed; 1 delivered. Set "On Error" to "Continue (using error output)" to route failed items to their own output instead.',
+			description: '2 of 4 item(s) failed; 1 delivered. Set "On Error" to "Continue (using error output)" to route failed items to their own output instead, e.g. to a dead-letter Data Table.',
 			itemIndex: 1,
 			httpStatus: undefined,
 			reason: 'The item has no email address (json.contact.email or json.email); nothing was sent',

@@ -8,12 +8,12 @@ import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import type { DeliveryDeps, WireRequest, WireResponse } from '../../core/outbound/deliver';
 import { SetupError } from '../../core/outbound/errors';
-import { Pacers } from '../../core/outbound/pacer';
+import { HostRegistry } from '../../core/outbound/host';
 import type { RunResult } from '../../core/outbound/handle';
 import { failureMessage } from '../../core/outbound/output';
-import type { DeliverySetup } from '../../core/outbound/setup';
 import type { EgressCheck } from '../../core/outbound/ssrf';
 import { checkTarget } from '../../core/outbound/ssrf';
+import type { DeliverySetup } from '../../core/outbound/setup';
 
 /** Reads and plans; a configuration problem the core found becomes a NodeOperationError naming the parameter. */
 export async function withNodeErrors<T>(ctx: IExecuteFunctions, step: () => Promise<T>): Promise<T> {
@@ -35,7 +35,13 @@ function n8nEgressCheck(ctx: IExecuteFunctions): EgressCheck | undefined {
 	return async (url) => await filter.validateUrl(url);
 }
 
-/** The injected side effects for core/outbound/deliver: n8n's HTTP helper, n8n's sleep, n8n's egress check. */
+/**
+ * What the process knows about each receiver host (window, pause, circuit breaker): one registry per n8n process
+ * (main in single mode, each worker in queue mode), shared by every execution of every workflow.
+ */
+const hosts = new HostRegistry({ now: Date.now, sleep: async (ms: number) => await sleep(ms) });
+
+/** The injected side effects for core/outbound/deliver: n8n's HTTP helper, n8n's sleep, n8n's egress check, the process's hosts. */
 export function deliveryDeps(ctx: IExecuteFunctions, setup: DeliverySetup): DeliveryDeps {
 	const egress = n8nEgressCheck(ctx);
 	const policy = { allowPrivateTargets: setup.options.allowPrivateTargets, requireHttps: setup.options.requireHttps };
@@ -57,7 +63,7 @@ export function deliveryDeps(ctx: IExecuteFunctions, setup: DeliverySetup): Deli
 		random: Math.random,
 		now: Date.now,
 		checkTarget: async (url: string) => await checkTarget(url, policy, egress),
-		pacers: setup.options.adaptivePacing ? new Pacers({ maxConcurrency: setup.options.concurrency, maxPauseMs: setup.options.maxRetryAfterSeconds * 1000 }, { now: Date.now, sleep }) : undefined,
+		hosts,
 	};
 }
 

@@ -1,14 +1,12 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { mapConcurrent } from '../../core/outbound/concurrency';
-import { deliver } from '../../core/outbound/deliver';
-import { deliveryOptions, finishRedeliveries, planRedeliveries } from '../../core/outbound/handle';
+import { deliverRun, finishRedeliveries, planRedeliveries } from '../../core/outbound/handle';
 import { deliveryDeps, emit, withNodeErrors } from './common';
 import { inputJson, readRedeliverySetup } from './read';
 
 /**
  * Sends failed delivery records again (a dead-letter workflow's step): each item's record is planned first
- * (core/outbound/handle.ts: keep, give up or send), due records get one attempt each with the credential applied
+ * (core/outbound/handle.ts: keep, give up or send), due records get one attempt each (more only while their host is flapping or down, within the Outage Budget) with the credential applied
  * now and the same webhook-id, and every record comes out updated by the schedule, in input order. Dead records are
  * the failures (error output, or the node's error).
  */
@@ -16,9 +14,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const run = await withNodeErrors(this, async () => {
 		const setup = await readRedeliverySetup(this);
 		const plans = planRedeliveries(setup, inputJson(this), Date.now());
-		const deps = deliveryDeps(this, setup);
-		const results = await mapConcurrent(plans, setup.options.concurrency, async (plan) =>
-			plan.kind === 'send' ? await deliver(plan.authorized, deliveryOptions(setup, { request: plan.authorized, webhookId: plan.request.webhookId }), deps) : null,
+		const results = await deliverRun(
+			setup,
+			plans.map((plan) => (plan.kind === 'send' ? { request: plan.authorized, webhookId: plan.request.webhookId } : null)),
+			deliveryDeps(this, setup),
+			() => this.getWorkflowStaticData('node'),
 		);
 		return finishRedeliveries(setup, plans, results);
 	});

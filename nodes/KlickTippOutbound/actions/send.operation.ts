@@ -1,15 +1,13 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { mapConcurrent } from '../../core/outbound/concurrency';
-import { deliver } from '../../core/outbound/deliver';
-import { deliveryOptions, finishRun, oncePerContact, planItems } from '../../core/outbound/handle';
+import { deliverRun, finishRun, oncePerContact, planItems } from '../../core/outbound/handle';
 import { deliveryDeps, emit, withNodeErrors } from './common';
 import { inputJson, itemConfigReader, readSetup } from './read';
 
 /**
  * Delivers the outbound for each input item: every item is planned first (core/outbound/handle.ts), so a parameter
- * error stops the run before anything is sent; the planned requests go out with bounded concurrency; each item gets
- * its record, in input order.
+ * error stops the run before anything is sent; the planned requests all go to their receiver hosts, which pace
+ * them (window, pause, circuit breaker); each item gets its record, in input order.
  */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const run = await withNodeErrors(this, async () => {
@@ -17,9 +15,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		const setup = await readSetup(this);
 		const once = oncePerContact(setup, () => this.getWorkflowStaticData('node'), Date.now(), true);
 		const plans = planItems(setup, items, itemConfigReader(this, setup), once);
-		const deps = deliveryDeps(this, setup);
-		const results = await mapConcurrent(plans, setup.options.concurrency, async (plan) =>
-			plan.kind === 'send' ? await deliver(plan.built.request, deliveryOptions(setup, plan.built), deps) : null,
+		const results = await deliverRun(
+			setup,
+			plans.map((plan) => (plan.kind === 'send' ? plan.built : null)),
+			deliveryDeps(this, setup),
+			() => this.getWorkflowStaticData('node'),
 		);
 		return finishRun(setup, items, plans, results, once);
 	});

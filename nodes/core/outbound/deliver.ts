@@ -1,15 +1,17 @@
 /**
  * Delivery of one authorised outbound request: SSRF check before every hop, redirects followed by hand (at
  * most `maxRedirects`, each target checked again, credential headers dropped when the origin changes),
- * retries per the retry policy, a fresh signature per attempt with the same webhook-id. Everything with side
- * effects (HTTP, waiting, clock, randomness, n8n's egress check) is injected, so this is plain, testable logic without n8n.
+ * retries per the retry policy, a fresh signature per attempt with the same webhook-id. Every attempt asks the
+ * receiver host for a slot (host.ts: window, pause, circuit breaker) and tells it how the attempt ended; an item
+ * whose host stays down past the outage budget is parked: it leaves failed and replayable, not attempted again.
+ * Everything with side effects (HTTP, waiting, clock, randomness, n8n's egress check) is injected, so this is
+ * plain, testable logic without n8n.
  */
 import { valueByName } from '../lookup';
 import type { AuthorizedRequest } from './auth';
-import type { PaceOutcome, Pacers } from './pacer';
-import { isThrottleStatus } from './pacer';
+import type { Host, HostOutcome, HostPolicy, HostRegistry } from './host';
 import type { RetryPolicy } from './retry';
-import { decideRetry, isSuccessStatus, parseRetryAfter } from './retry';
+import { decideRetry, isRetryableStatus, isSuccessStatus, parseRetryAfter } from './retry';
 import type { TargetVerdict } from './ssrf';
 import { egressRefusal } from './ssrf';
 
@@ -35,15 +37,14 @@ export interface DeliveryDeps {
 	now: () => number;
 	/** The SSRF guard for one hop; rejects only when the check could not be made (e.g. a failed lookup). */
 	checkTarget: (url: string) => Promise<TargetVerdict>;
-	/**
-	 * The execution's pacers (one per host): every send waits for its host's slot and pause. Without pacers each
-	 * request goes out at once and retries on its own clock (fixed concurrency).
-	 */
-	pacers?: Pacers;
+	/** The process's receiver hosts: every attempt waits for its host's slot, pause and circuit. */
+	hosts: HostRegistry;
 }
 
 export interface DeliveryOptions {
 	policy: RetryPolicy;
+	/** What each attempt brings to its host (Concurrency, Adaptive Pacing, Max Retry-After, Outage Budget). */
+	host: HostPolicy;
 	timeoutMs: number;
 	maxRedirects: number;
 	/** Adds signature headers for the given request; called once per attempt and hop. */
@@ -61,6 +62,10 @@ export interface DeliveryResult {
 	responseBody?: unknown;
 	/** For a failure the receiver answered with Retry-After: how long it asked to wait (ms). */
 	retryAfterMs?: number;
+	/** When the first attempt went (epoch ms); for an item parked before any attempt, when it was parked. */
+	firstAttemptAt?: number;
+	/** Parked: its host's circuit stayed open past the outage budget; `retryAt` is when the host is probed next. */
+	parked?: { retryAt: number };
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -110,21 +115,34 @@ export function describeStatus(status: number, body: unknown): string {
 	return snippet ? `HTTP ${status}: ${snippet}` : `HTTP ${status}`;
 }
 
-/** What a response means for the host's pacer. */
-export function paceOutcome(response: WireResponse, nowMs: number): PaceOutcome {
-	if (isSuccessStatus(response.statusCode)) return { kind: 'success' };
-	if (isThrottleStatus(response.statusCode)) {
-		return { kind: 'throttled', pauseMs: parseRetryAfter(valueByName(response.headers, 'retry-after'), nowMs) };
-	}
-	return { kind: 'neutral' };
+/**
+ * What an answer means for its host: 2xx success; 429 (or 503 with Retry-After) slow down; 503 without Retry-After
+ * congestion and failure; other 5xx and 408 failure; anything else an answer (the host is up).
+ */
+export function hostOutcome(response: WireResponse, nowMs: number): HostOutcome {
+	const status = response.statusCode;
+	if (isSuccessStatus(status)) return { kind: 'success' };
+	const pauseMs = parseRetryAfter(valueByName(response.headers, 'retry-after'), nowMs);
+	if (status === 429 || (status === 503 && pauseMs !== undefined)) return { kind: 'throttled', pauseMs };
+	if (status === 503) return { kind: 'unavailable', reason: describeStatus(status, response.body) };
+	if (status === 408 || (status >= 500 && status <= 599)) return { kind: 'failure', reason: describeStatus(status, response.body) };
+	return { kind: 'answered' };
+}
+
+/** What a network error means for its host: a timeout, or a failure. */
+export function errorOutcome(error: unknown, timeoutMs: number): HostOutcome {
+	const reason = describeNetworkError(error, timeoutMs);
+	return isTimeoutError(error) ? { kind: 'timeout', reason } : { kind: 'failure', reason };
 }
 
 type HopResult =
 	| { kind: 'response'; response: WireResponse; url: string }
 	| { kind: 'networkError'; error: unknown; url: string }
-	| { kind: 'final'; reason: string; url: string; httpStatus?: number };
+	| { kind: 'final'; reason: string; url: string; httpStatus?: number }
+	| { kind: 'parked'; reason: string; retryAt: number; url: string };
 
-async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions, deps: DeliveryDeps): Promise<HopResult> {
+/** One attempt: every hop (redirect) checked and paced. `onSend` is told when its first request really leaves. */
+async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions, deps: DeliveryDeps, onSend: (host: Host) => void): Promise<HopResult> {
 	let method: string = request.method;
 	let url = request.url;
 	let body = request.body;
@@ -146,20 +164,23 @@ async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions,
 			return refused ? { kind: 'final', reason: refused, url } : { kind: 'networkError', error, url };
 		}
 		if (!verdict.ok) return { kind: 'final', reason: verdict.reason, url };
-		const pacer = deps.pacers?.host(url);
-		const ticket = pacer ? await pacer.acquire() : undefined;
+		const host = deps.hosts.host(url);
+		const grant = await host.acquire(options.host);
+		if (grant.kind === 'parked') return { kind: 'parked', reason: grant.reason, retryAt: grant.retryAt, url };
+		const { ticket } = grant;
+		if (hop === 0) onSend(host);
 		// Signed after the wait, so the timestamp is fresh when the request leaves.
 		const sent = options.sign ? options.sign({ method, body, headers }) : headers;
 		let response: WireResponse;
 		try {
 			response = await deps.send({ method, url, headers: sent, body, timeoutMs: options.timeoutMs });
 		} catch (error) {
-			if (pacer && ticket) pacer.release(ticket, { kind: isTimeoutError(error) ? 'timeout' : 'neutral' });
 			// n8n's own SSRF protection refusing at connect time (a name resolving to a blocked address) is final.
 			const refused = egressRefusal(error, url);
+			host.release(ticket, refused ? { kind: 'answered' } : errorOutcome(error, options.timeoutMs));
 			return refused ? { kind: 'final', reason: refused, url } : { kind: 'networkError', error, url };
 		}
-		if (pacer && ticket) pacer.release(ticket, paceOutcome(response, deps.now()));
+		host.release(ticket, hostOutcome(response, deps.now()));
 		const location = valueByName(response.headers, 'location');
 		if (!REDIRECTS.has(response.statusCode) || typeof location !== 'string' || location === '') {
 			return { kind: 'response', response, url };
@@ -192,16 +213,63 @@ async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions,
 	}
 }
 
+/** What an item saw of its host since its first attempt: the host's counters then, and its own failures since. */
+export interface ItemView {
+	firstAttemptAt: number;
+	successesBefore: number;
+	failuresBefore: number;
+	ownFailures: number;
+}
+
+/** Other requests' failures above this share of their outcomes make a host flapping, not the item's request bad. */
+export const FLAPPING_SHARE = 0.1;
+
+/**
+ * Whether an item that used up Max Attempts gets another try. Only with a breaker (Outage Budget), within the budget
+ * counted from its first attempt, and only when its failures were its host's, not its own: the host's circuit is
+ * open (an outage the breaker waits out), or since the item's first attempt the host delivered other requests while
+ * also failing others (at least FLAPPING_SHARE of them: a flapping or restarting receiver). A host that fails only
+ * this item (a 500 for this one payload) does not make it try again.
+ */
+export function triesOn(policy: HostPolicy, item: ItemView, host: { circuitOpen: boolean; totals: { successes: number; failures: number } }, nowMs: number): boolean {
+	if (policy.outageBudgetMs <= 0 || nowMs - item.firstAttemptAt >= policy.outageBudgetMs) return false;
+	if (host.circuitOpen) return true;
+	const successes = host.totals.successes - item.successesBefore;
+	const othersFailed = host.totals.failures - item.failuresBefore - item.ownFailures;
+	return successes > 0 && othersFailed > 0 && othersFailed >= FLAPPING_SHARE * (othersFailed + successes);
+}
+
 /** Delivers one request with retries. Never rejects for HTTP or network failures; returns a result instead. */
 export async function deliver(request: AuthorizedRequest, options: DeliveryOptions, deps: DeliveryDeps): Promise<DeliveryResult> {
 	const started = deps.now();
 	let attempts = 0;
+	let firstAttemptAt: number | undefined;
+	let item: ItemView | undefined;
+	const onSend = (host: Host) => {
+		firstAttemptAt ??= deps.now();
+		item ??= { firstAttemptAt, successesBefore: host.totals.successes, failuresBefore: host.totals.failures, ownFailures: 0 };
+	};
 	for (;;) {
 		attempts++;
-		const hop = await attemptOnce(request, options, deps);
+		const hop = await attemptOnce(request, options, deps, onSend);
 		const durationMs = () => Math.max(0, deps.now() - started);
+		const first = () => firstAttemptAt ?? deps.now();
+		if (hop.kind === 'parked') {
+			// Parked before it went: this round was no attempt.
+			attempts--;
+			const tried = attempts === 0 ? 'not attempted' : `not attempted again after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
+			return {
+				status: 'failed',
+				reason: `${hop.reason}; ${tried} (parked: replay it with Redeliver)`,
+				attempts,
+				durationMs: durationMs(),
+				finalUrl: hop.url,
+				firstAttemptAt: first(),
+				parked: { retryAt: hop.retryAt },
+			};
+		}
 		if (hop.kind === 'final') {
-			return { status: 'failed', reason: hop.reason, httpStatus: hop.httpStatus, attempts, durationMs: durationMs(), finalUrl: hop.url };
+			return { status: 'failed', reason: hop.reason, httpStatus: hop.httpStatus, attempts, durationMs: durationMs(), finalUrl: hop.url, firstAttemptAt: first() };
 		}
 		if (hop.kind === 'response' && isSuccessStatus(hop.response.statusCode)) {
 			return {
@@ -213,29 +281,31 @@ export async function deliver(request: AuthorizedRequest, options: DeliveryOptio
 				responseBody: hop.response.body,
 			};
 		}
-		const pausedUntil = deps.pacers?.host(hop.url).pauseUntil;
-		const decision =
+		firstAttemptAt ??= deps.now();
+		const host = deps.hosts.host(hop.url);
+		if (item && (hop.kind === 'networkError' || isRetryableStatus(hop.response.statusCode))) item.ownFailures++;
+		const outcome =
 			hop.kind === 'response'
-				? decideRetry(
-						{ kind: 'response', status: hop.response.statusCode, retryAfter: valueByName(hop.response.headers, 'retry-after') },
-						attempts,
-						options.policy,
-						deps.random,
-						deps.now(),
-						pausedUntil,
-					)
-				: decideRetry({ kind: 'networkError' }, attempts, options.policy, deps.random, deps.now(), pausedUntil);
+				? { kind: 'response' as const, status: hop.response.statusCode, retryAfter: valueByName(hop.response.headers, 'retry-after') }
+				: { kind: 'networkError' as const };
+		let decision = decideRetry(outcome, attempts, options.policy, deps.random, deps.now(), host.pauseUntil);
+		const retryable = outcome.kind === 'networkError' || isRetryableStatus(outcome.status);
+		if (!decision.retry && retryable && item && triesOn(options.host, item, host, deps.now())) {
+			// Past Max Attempts, but the host, not the item, was failing: another try within the outage budget, spaced
+			// like an early retry (the breaker and the window keep the host from being hammered).
+			decision = decideRetry(outcome, 1, { ...options.policy, maxAttempts: 2, maxDelayMs: options.policy.baseDelayMs * 4 }, deps.random, deps.now(), host.pauseUntil);
+		}
 		if (!decision.retry) {
 			if (hop.kind === 'response') {
-				const retryable = attempts >= options.policy.maxAttempts && attempts > 1;
 				const retryAfterMs = parseRetryAfter(valueByName(hop.response.headers, 'retry-after'), deps.now());
 				return {
 					status: 'failed',
-					reason: describeStatus(hop.response.statusCode, hop.response.body) + (retryable ? ` (after ${attempts} attempts)` : ''),
+					reason: describeStatus(hop.response.statusCode, hop.response.body) + (retryable && attempts > 1 ? ` (after ${attempts} attempts)` : ''),
 					httpStatus: hop.response.statusCode,
 					attempts,
 					durationMs: durationMs(),
 					finalUrl: hop.url,
+					firstAttemptAt: first(),
 					responseBody: hop.response.body,
 					...(retryAfterMs === undefined ? {} : { retryAfterMs }),
 				};
@@ -246,6 +316,7 @@ export async function deliver(request: AuthorizedRequest, options: DeliveryOptio
 				attempts,
 				durationMs: durationMs(),
 				finalUrl: hop.url,
+				firstAttemptAt: first(),
 			};
 		}
 		await deps.sleep(decision.delayMs);

@@ -15,7 +15,10 @@ import type { AuthorizedRequest } from './auth';
 import { authorize, signRequest } from './auth';
 import type { BuiltRequest, OutboundConfig } from './build';
 import { buildRequest, eventOf } from './build';
-import type { DeliveryOptions, DeliveryResult } from './deliver';
+import type { DeliveryDeps, DeliveryOptions, DeliveryResult } from './deliver';
+import { deliver } from './deliver';
+import type { HostPolicy } from './host';
+import { CIRCUITS_KEY, recallCircuits, rememberCircuits } from './host';
 import { OutboundParameterError, SetupError } from './errors';
 import { contactIdOf, emailOf } from './mapping';
 import type { OncePerContactState } from './once-per-contact';
@@ -145,6 +148,17 @@ export function planTest(
 	return { json, plan: { kind: 'send', built, key: '' } };
 }
 
+/** What every request of a run brings to its receiver host (host.ts). */
+export function hostPolicy(setup: DeliverySetup): HostPolicy {
+	const { options } = setup;
+	return {
+		ceiling: options.concurrency,
+		adaptive: options.adaptivePacing,
+		maxPauseMs: options.maxRetryAfterSeconds * 1000,
+		outageBudgetMs: options.outageBudget,
+	};
+}
+
 /**
  * How a request is delivered: retry policy, timeout, redirects, and a fresh signature per attempt with the request's
  * webhook-id.
@@ -163,6 +177,7 @@ export function deliveryOptions(
 			baseDelayMs: options.retryDelay,
 			maxRetryAfterMs: options.maxRetryAfterSeconds * 1000,
 		},
+		host: hostPolicy(setup),
 		timeoutMs: options.timeout,
 		maxRedirects: options.followRedirects ? DEFAULTS.maxRedirects : 0,
 		sign:
@@ -171,6 +186,42 @@ export function deliveryOptions(
 						signRequest({ ...built.request, body: req.body, headers: req.headers }, signingSecret, built.webhookId, Math.floor(now() / 1000))
 				: undefined,
 	};
+}
+
+/** A request of a run to deliver: with the credential applied, and the webhook-id it is signed with. */
+export interface RunRequest {
+	request: AuthorizedRequest;
+	webhookId: string;
+}
+
+/**
+ * Delivers every request of a run at once (null: not sent): the receiver hosts (host.ts) decide how many are in
+ * flight, so no item waiting for a slot, a backoff or an open circuit holds up another. With an outage budget the
+ * node's remembered open circuits (`nodeStaticData`, see host.ts) are recalled before and updated after, so the
+ * next execution's items for a host known to be down wait for one probe instead of each spending its attempts.
+ */
+export async function deliverRun(
+	setup: DeliverySetup,
+	requests: ReadonlyArray<RunRequest | null>,
+	deps: DeliveryDeps,
+	nodeStaticData?: () => Record<string, unknown>,
+): Promise<Array<DeliveryResult | null>> {
+	const urls = requests.flatMap((r) => (r ? [r.request.url] : []));
+	const memory = setup.options.outageBudget > 0 && urls.length > 0 ? nodeStaticData?.() : undefined;
+	if (memory) recallCircuits(deps.hosts, memory[CIRCUITS_KEY], urls, deps.now());
+	const results = await Promise.all(
+		requests.map(async (r) => (r ? await deliver(r.request, deliveryOptions(setup, r, deps.now), deps) : null)),
+	);
+	if (memory) {
+		const before = JSON.stringify(memory[CIRCUITS_KEY] ?? null);
+		const after = rememberCircuits(deps.hosts, memory[CIRCUITS_KEY], urls, deps.now());
+		// Written only when it changed: n8n saves the workflow's static data after an execution that changed it.
+		if (JSON.stringify(after ?? null) !== before) {
+			if (after) memory[CIRCUITS_KEY] = after;
+			else delete memory[CIRCUITS_KEY];
+		}
+	}
+	return results;
 }
 
 export interface RunResult {
@@ -226,9 +277,11 @@ export function finishRun(
 		records.push(maskedRecord(output, setup.secrets));
 	});
 	const delivered = records.filter((r) => r.status === 'delivered').length;
+	const parked = results.filter((r) => r?.parked).length;
+	const parkedNote = parked > 0 ? ` (${parked} of them parked because the receiver is down: not attempted again, replayable with Redeliver)` : '';
 	const description = test
 		? `The test request for contact ${TEST_CONTACT_ID} failed.`
-		: `${failed.length} of ${items.length} item(s) failed; ${delivered} delivered. Set "On Error" to "Continue (using error output)" to route failed items to their own output instead.`;
+		: `${failed.length} of ${items.length} item(s) failed${parkedNote}; ${delivered} delivered. Set "On Error" to "Continue (using error output)" to route failed items to their own output instead, e.g. to a dead-letter Data Table.`;
 	return { records, failed, summary: summarize(records, failed, description) };
 }
 

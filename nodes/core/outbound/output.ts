@@ -89,7 +89,11 @@ export function sentRecord(
 		durationMs: result.durationMs,
 		request: requestView(built, built.request.method),
 	};
-	if (result.status === 'failed') output.firstAttemptAt = new Date(atMs - result.durationMs).toISOString();
+	if (result.status === 'failed') {
+		output.firstAttemptAt = new Date(result.firstAttemptAt ?? atMs - result.durationMs).toISOString();
+		// Parked (receiver down): due again when the host will be probed next.
+		if (result.parked) output.nextAttemptAt = new Date(result.parked.retryAt).toISOString();
+	}
 	if (setup.options.logResponseBody && result.responseBody !== undefined) output.response = { body: result.responseBody };
 	return withAudit(output, json, setup, atMs);
 }

@@ -8,35 +8,7 @@ import type { ReplayRequest } from './auth';
 import { urlProblem } from './build';
 import type { DeliveryResult } from './deliver';
 import type { OutboundOutput, OutboundStatus, RequestView } from './output';
-
-/** The default schedule: the wait before the 1st, 2nd, … redelivery, modelled on Standard Webhooks (about 3 days in all). */
-export const DEFAULT_SCHEDULE = '5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h';
-
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/**
- * Parses a schedule such as "5s, 5m, 30m, 2h": the waits in ms. Returns the problem as text for anything else (an
- * empty list, a step without unit, a negative or non-numeric step).
- */
-export function parseSchedule(text: string): number[] | string {
-	const steps = text
-		.split(/[,;\s]+/)
-		.filter((s) => s !== '');
-	if (steps.length === 0) return 'it is empty; give the waits between redeliveries, e.g. "5s, 5m, 30m, 2h"';
-	const waits: number[] = [];
-	for (const step of steps) {
-		const match = /^(\d+(?:\.\d+)?)(s|m|h|d)$/i.exec(step);
-		if (!match) return `"${step.slice(0, 40)}" is not a wait like 30s, 5m, 2h or 1d`;
-		waits.push(Math.round(Number(match[1]) * UNIT_MS[match[2].toLowerCase()]));
-	}
-	return waits;
-}
-
-/** What Redeliver decides by: the waits before each redelivery and the maximum age in ms (0 = none). */
-export interface RedeliveryRules {
-	schedule: number[];
-	maxAgeMs: number;
-}
+import type { RedeliveryRules } from './schedule';
 
 function objectOf(value: unknown): Record<string, unknown> | undefined {
 	if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
@@ -197,7 +169,8 @@ export function redeliveryStep(json: Record<string, unknown>, rules: RedeliveryR
 	const replay = replayOf(view);
 	const record = normalizeRecord(stored, replay.ok ? { ...replay.request } : unusableView(view));
 	if (record.status === 'delivered' || record.status === 'skipped' || record.status === 'dead') return { kind: 'keep', record };
-	if (record.attempts === 0) {
+	// A record with no attempt and no next attempt was never meant to go (a parked one has its nextAttemptAt).
+	if (record.attempts === 0 && record.nextAttemptAt === undefined) {
 		return givenUp(record, `It was never sent${record.reason ? ` (${record.reason})` : ''}; fix the input and send it again`, nowMs);
 	}
 	if (!replay.ok) return givenUp(record, replay.reason, nowMs);
@@ -226,6 +199,15 @@ export function redeliveredRecord(
 	nowMs: number,
 	logResponseBody: boolean,
 ): OutboundOutput {
+	if (result.parked) {
+		// The receiver is still down (its circuit is open): kept, not counted, due again after the host's cool-down.
+		return {
+			...record,
+			reason: `${result.reason ?? 'Receiver down'}; kept for the next run`,
+			attempts: record.attempts + result.attempts,
+			nextAttemptAt: new Date(Math.max(result.parked.retryAt, nowMs)).toISOString(),
+		};
+	}
 	const redeliveries = (record.redeliveries ?? 0) + 1;
 	const next: OutboundOutput = {
 		...record,

@@ -10,9 +10,10 @@ import { redact } from '../secrets';
 import type { OutboundConfig } from './build';
 import type { OutboundFormat, OutboundMethod } from './encoding';
 import { SetupError } from './errors';
+import { MAX_LIMIT } from './limit';
 import type { OutboundField, StaticValue } from './mapping';
-import type { RedeliveryRules } from './redeliver';
-import { DEFAULT_SCHEDULE, parseSchedule } from './redeliver';
+import type { RedeliveryRules } from './schedule';
+import { DEFAULT_SCHEDULE, parseSchedule } from './schedule';
 
 /** Every default of the action node's parameters. */
 export const DEFAULTS = {
@@ -22,8 +23,13 @@ export const DEFAULTS = {
 	format: 'json' as OutboundFormat,
 	sendEmail: true,
 	emailParameterName: 'email',
-	/** Deliveries in flight at once. */
-	concurrency: 16,
+	/**
+	 * The most requests in flight to one receiver host, across all executions in the n8n process (the window
+	 * adapts below it). Was 16 (then per execution); a workflow that set it keeps its value.
+	 */
+	concurrency: 100,
+	/** How long a receiver's open circuit is waited out before items are parked; 0 = no circuit breaker. */
+	outageBudgetSeconds: 30,
 	timeoutMs: 30_000,
 	maxAttempts: 5,
 	retryDelayMs: 500,
@@ -40,8 +46,10 @@ export const DEFAULTS = {
 } as const;
 
 export interface OutboundOptions {
-	/** Pace requests per receiver host (core/outbound/pacer.ts); off = fixed concurrency. */
+	/** Learn the window per receiver host (core/outbound/host.ts, limit.ts); off = the window is Concurrency. */
 	adaptivePacing: boolean;
+	/** ms; 0 = no circuit breaker. */
+	outageBudget: number;
 	logResponseBody: boolean;
 	timeout: number;
 	maxAttempts: number;
@@ -94,7 +102,8 @@ export function parseOptions(o: Record<string, unknown>): OutboundOptions {
 		logResponseBody: o.logResponseBody === true,
 		timeout: num(o.timeout, DEFAULTS.timeoutMs, 1),
 		maxAttempts: Math.floor(num(o.maxAttempts, DEFAULTS.maxAttempts, 1, 20)),
-		concurrency: Math.floor(num(o.concurrency, DEFAULTS.concurrency, 1, 256)),
+		concurrency: Math.floor(num(o.concurrency, DEFAULTS.concurrency, 1, MAX_LIMIT)),
+		outageBudget: num(o.outageBudgetSeconds, DEFAULTS.outageBudgetSeconds, 0) * 1000,
 		oncePerContactHours: num(o.oncePerContactHours, DEFAULTS.oncePerContactHours, 0),
 		allowPrivateTargets: o.allowPrivateTargets === true,
 		requireHttps: o.requireHttps === true,

@@ -1,0 +1,137 @@
+/**
+ * How many requests may be in flight to one receiver host: a small `Limit` interface with pluggable algorithms,
+ * after Netflix concurrency-limits and Envoy's adaptive concurrency filter. The host (host.ts) feeds every finished
+ * request in as a sample and lets a new request go while fewer than `value` are in flight (never more than the
+ * node's Concurrency, which the host enforces on top). No n8n imports, no clock: samples carry their own times.
+ *
+ * - `AimdLimit`: the loss-based window the node had first (+1 per window of successes, halved on congestion).
+ *   It only learns from 429/503/timeouts, so against a healthy receiver it climbs slowly and against a small one it
+ *   has to be hit before it slows down.
+ * - `GradientLimit` (the default): latency-based, in the spirit of TCP Vegas and Netflix's Vegas/Gradient2. It keeps
+ *   the receiver's no-load latency (the smallest round trip lately) and compares each round trip with it: while
+ *   latency stays near that baseline the receiver is not queueing, so the window grows (doubling per round trip at
+ *   first, "slow start", then by about √window per round trip); when latency rises the receiver is queueing, so
+ *   the window shrinks in proportion; a 429, 503 or timeout cuts it to ¾ (once per round trip).
+ */
+
+/** One finished request as a limit needs it. */
+export interface LimitSample {
+	/** Round trip of this request (ms). */
+	rttMs: number;
+	/** Requests in flight to the host when this one was sent (itself included). */
+	inFlight: number;
+	/** The receiver said "too much" (429, 503) or did not answer in time. */
+	dropped: boolean;
+	/** When the request finished (epoch ms). */
+	at: number;
+}
+
+export interface Limit {
+	/** The window: requests that may be in flight now (>= 1). */
+	readonly value: number;
+	/** Learns from one finished request. */
+	update(sample: LimitSample): void;
+}
+
+export type LimitAlgorithm = 'gradient' | 'aimd';
+
+/** The largest window any algorithm grows to (the node's Concurrency option can not go higher either). */
+export const MAX_LIMIT = 1000;
+/** Where a host's window starts before anything is known about it. */
+export const INITIAL_LIMIT = 10;
+
+export function createLimit(algorithm: LimitAlgorithm, initial = INITIAL_LIMIT): Limit {
+	return algorithm === 'aimd' ? new AimdLimit(initial) : new GradientLimit(initial);
+}
+
+/** Loss-based: +1 per window of successes, halved on a drop. */
+export class AimdLimit implements Limit {
+	private size: number;
+
+	constructor(initial = INITIAL_LIMIT) {
+		this.size = Math.max(1, initial);
+	}
+
+	get value(): number {
+		return Math.max(1, Math.floor(this.size));
+	}
+
+	update(sample: LimitSample): void {
+		if (sample.dropped) this.size = Math.max(1, this.size / 2);
+		else if (sample.inFlight * 2 >= this.value) this.size = Math.min(MAX_LIMIT, this.size + 1 / this.size);
+	}
+}
+
+/** The baseline is the smallest round trip of the current and the previous epoch, so it follows a receiver that got slower. */
+const EPOCH_SAMPLES = 500;
+const EPOCH_MS = 30_000;
+/** A round trip up to this multiple of the baseline counts as "not queueing" (jitter, our own event loop). */
+const TOLERANCE = 1.5;
+/** Multiplicative decrease on a drop. */
+const DROP_FACTOR = 0.75;
+
+/** Latency-based (Vegas/Gradient style); see the file's comment. */
+export class GradientLimit implements Limit {
+	private size: number;
+	private slowStart = true;
+	private baseline = Infinity;
+	private epochMin = Infinity;
+	private previousEpochMin = Infinity;
+	private epochSamples = 0;
+	private epochStart = 0;
+	/** No second decrease before one round trip has passed since the last. */
+	private lastDecreaseAt = -Infinity;
+
+	constructor(initial = INITIAL_LIMIT) {
+		this.size = Math.max(1, initial);
+	}
+
+	get value(): number {
+		return Math.max(1, Math.floor(this.size));
+	}
+
+	/** The no-load round trip the window compares against (ms); Infinity before the first sample. */
+	get baselineMs(): number {
+		return this.baseline;
+	}
+
+	update(sample: LimitSample): void {
+		const rtt = Math.max(0.1, sample.rttMs);
+		this.track(rtt, sample.at);
+		if (sample.dropped) {
+			this.decrease(sample.at, rtt, this.size * DROP_FACTOR);
+			return;
+		}
+		// A window that is not used tells nothing about the receiver: do not grow it (queueing can still shrink it).
+		const used = sample.inFlight * 2 >= this.value;
+		const gradient = (TOLERANCE * this.baseline) / rtt;
+		if (gradient >= 1) {
+			if (!used) return;
+			// Not queueing: slow start doubles the window per round trip, then about √window per round trip.
+			const step = this.slowStart ? 1 : Math.sqrt(this.size) / this.size;
+			this.size = Math.min(MAX_LIMIT, this.size + step);
+			return;
+		}
+		// Queueing at the receiver: shrink in proportion to how far latency rose (at most halve per round trip).
+		this.decrease(sample.at, rtt, this.size * Math.max(0.5, gradient));
+	}
+
+	private decrease(at: number, rtt: number, target: number): void {
+		this.slowStart = false;
+		if (at - this.lastDecreaseAt < Math.min(rtt, this.baseline * 2)) return;
+		this.lastDecreaseAt = at;
+		this.size = Math.max(1, Math.min(this.size, target));
+	}
+
+	private track(rtt: number, at: number): void {
+		if (this.epochSamples === 0) this.epochStart = at;
+		this.epochMin = Math.min(this.epochMin, rtt);
+		this.epochSamples++;
+		if (this.epochSamples >= EPOCH_SAMPLES || at - this.epochStart >= EPOCH_MS) {
+			this.previousEpochMin = this.epochMin;
+			this.epochMin = Infinity;
+			this.epochSamples = 0;
+		}
+		this.baseline = Math.min(this.previousEpochMin, this.epochMin);
+	}
+}
