@@ -116,7 +116,6 @@ export class Host {
 	private failedProbes = 0;
 	private probeAt = 0;
 	private probing = false;
-	private lastSuccess = 0;
 	/** Every success and failure the host has had (they only grow), to tell a flapping host from an item's own failure. */
 	private successTotal = 0;
 	private failureTotal = 0;
@@ -146,11 +145,6 @@ export class Host {
 
 	get circuitOpen(): boolean {
 		return this.openedAt > 0;
-	}
-
-	/** When the host last answered with a success (epoch ms, 0 = never). */
-	get lastSuccessAt(): number {
-		return this.lastSuccess;
 	}
 
 	/** How many requests succeeded and failed so far (counters that only grow). */
@@ -232,10 +226,7 @@ export class Host {
 	/** The circuit breaker's decision. */
 	private judge(ticket: HostTicket, outcome: HostOutcome, now: number): void {
 		if (outcome.kind === 'success' || outcome.kind === 'answered' || outcome.kind === 'throttled') {
-			if (outcome.kind === 'success') {
-				this.lastSuccess = now;
-				this.successTotal++;
-			}
+			if (outcome.kind === 'success') this.successTotal++;
 			this.failures = 0;
 			this.openedAt = 0;
 			this.failedProbes = 0;

@@ -10,8 +10,10 @@
  * - `GradientLimit` (the default): latency-based, in the spirit of TCP Vegas and Netflix's Vegas/Gradient2. It keeps
  *   the receiver's no-load latency (the smallest round trip lately) and compares each round trip with it: while
  *   latency stays near that baseline the receiver is not queueing, so the window grows (doubling per round trip at
- *   first, "slow start", then by about √window per round trip); when latency rises the receiver is queueing, so
- *   the window shrinks in proportion; a 429, 503 or timeout cuts it to ¾ (once per round trip).
+ *   first, "slow start", then by 1 per round trip, more for large windows, and
+ *   only by 1 per 8 round trips near the window where the receiver last said "too much"); when latency rises the receiver is
+ *   queueing, so the window shrinks in proportion (at most by half per round trip); a 429, 503 or timeout cuts it to
+ *   ¾ of what was in flight (once per burst: the host passes on only drops of requests sent after the last decrease).
  */
 
 /** One finished request as a limit needs it. */
@@ -69,6 +71,8 @@ const EPOCH_MS = 30_000;
 const TOLERANCE = 1.5;
 /** Multiplicative decrease on a drop. */
 const DROP_FACTOR = 0.75;
+/** Near the window of the last drop the window grows by 1 per this many round trips. */
+const PLATEAU = 8;
 
 /** Latency-based (Vegas/Gradient style); see the file's comment. */
 export class GradientLimit implements Limit {
@@ -79,6 +83,8 @@ export class GradientLimit implements Limit {
 	private previousEpochMin = Infinity;
 	private epochSamples = 0;
 	private epochStart = 0;
+	/** The window when the receiver last said "too much" (0 = never). */
+	private dropWindow = 0;
 	/** No second decrease before one round trip has passed since the last. */
 	private lastDecreaseAt = -Infinity;
 
@@ -97,18 +103,29 @@ export class GradientLimit implements Limit {
 
 	update(sample: LimitSample): void {
 		const rtt = Math.max(0.1, sample.rttMs);
-		this.track(rtt, sample.at);
 		if (sample.dropped) {
-			this.decrease(sample.at, rtt, this.size * DROP_FACTOR);
+			// Every drop the caller passes on decreases (the host passes one per burst: only a request sent after the
+			// last decrease). A rejection comes back fast and says nothing about the receiver's service time: it is no
+			// baseline sample.
+			// Cut from what was really in flight when the rejected request went (TCP takes its flight size, not its
+			// window, for the same reason): a window that grew past what was used must not cushion the cut.
+			this.slowStart = false;
+			this.dropWindow = Math.min(this.size, sample.inFlight);
+			this.size = Math.max(1, this.dropWindow * DROP_FACTOR);
 			return;
 		}
+		this.track(rtt, sample.at);
 		// A window that is not used tells nothing about the receiver: do not grow it (queueing can still shrink it).
 		const used = sample.inFlight * 2 >= this.value;
 		const gradient = (TOLERANCE * this.baseline) / rtt;
 		if (gradient >= 1) {
 			if (!used) return;
-			// Not queueing: slow start doubles the window per round trip, then about √window per round trip.
-			const step = this.slowStart ? 1 : Math.sqrt(this.size) / this.size;
+			// Not queueing: slow start doubles the window per round trip, then +1 per round trip (+log10 of the
+			// window when it is large), so a receiver that rejects beyond N is probed gently.
+			// Within one request of the window of the last drop, it creeps (+1 per PLATEAU round trips), so a receiver
+			// that rejects beyond N is asked for N+1 now and then, not every round trip (the idea of TCP CUBIC's plateau).
+			const nearDrop = Math.abs(this.size - this.dropWindow) < 1;
+			const step = this.slowStart ? 1 : nearDrop ? 1 / (PLATEAU * this.size) : Math.max(1, Math.log10(this.size)) / this.size;
 			this.size = Math.min(MAX_LIMIT, this.size + step);
 			return;
 		}
@@ -116,6 +133,7 @@ export class GradientLimit implements Limit {
 		this.decrease(sample.at, rtt, this.size * Math.max(0.5, gradient));
 	}
 
+	/** Latency rose: one decrease per round trip (a burst of slow answers is one signal). */
 	private decrease(at: number, rtt: number, target: number): void {
 		this.slowStart = false;
 		if (at - this.lastDecreaseAt < Math.min(rtt, this.baseline * 2)) return;
