@@ -98,3 +98,56 @@ describe('outbound pacing in n8n-core against a rate-limited receiver', () => {
 		console.log(`# pacing fixed: 200 items at 40/s: ${run.stats.throttled} × 429, ${during} arrival(s) inside pauses, sending ${run.spanMs} ms, execution ${run.wallMs} ms`);
 	});
 });
+
+/** The most requests a receiver that answers after `delayMs` had in flight: arrivals within one answer time overlap. */
+function peakInFlight(arrivals: number[], delayMs: number): number {
+	const at = [...arrivals].sort((a, b) => a - b);
+	let peak = 0;
+	for (let i = 0, j = 0; i < at.length; i++) {
+		while (at[i] - at[j] >= delayMs) j++;
+		peak = Math.max(peak, i - j + 1);
+	}
+	return peak;
+}
+
+describe('outbound hosts in n8n-core: shared by executions, circuit breaker', () => {
+	it('Concurrency is the ceiling across executions: two executions at once never have more than 5 in flight at the receiver', async () => {
+		const rx = await startReceiver(() => ({ delayMs: 60 }));
+		receivers.push(rx);
+		const run = (tag: string) =>
+			runOutbound({
+				items: Array.from({ length: 40 }, (_, i) => ({ event: 'contactData', id: `${tag}-${i}`, contact: { id: `${tag}${i}`, email: `${tag}${i}@example.de` } })),
+				parameters: {
+					operation: 'send',
+					outboundName: 'Ceiling',
+					url: `${rx.url}/hook`,
+					fields: { field: [{ value: '={{ $json.id }}', parameterName: 'id', defaultValue: '' }] },
+					options: { allowPrivateTargets: true, concurrency: 5 },
+				},
+			});
+		const [a, b] = await Promise.all([run('a'), run('b')]);
+		assert.equal(a.main.filter((i) => i.json.status === 'delivered').length + b.main.filter((i) => i.json.status === 'delivered').length, 80);
+		const peak = peakInFlight(rx.requests.map((r) => r.at), 60);
+		assert.ok(peak <= 5, `peak ${peak} in flight`);
+		assert.ok(peak >= 4, `peak ${peak}: the window reached the ceiling`);
+	});
+
+	it('a receiver that refuses connections: after the outage budget every item leaves parked, replayable, with few requests', async () => {
+		const rx = await startReceiver();
+		const url = `${rx.url}/hook`;
+		await rx.close();
+		const started = Date.now();
+		const res = await runOutbound({
+			items: Array.from({ length: 100 }, (_, i) => ({ event: 'contactData', id: `d-${i}`, contact: { id: `d${i}`, email: `d${i}@example.de` } })),
+			parameters: { operation: 'send', outboundName: 'Down', url, options: { allowPrivateTargets: true, outageBudgetSeconds: 2 } },
+			onError: 'continueErrorOutput',
+		});
+		assert.equal(res.errorOutput.length, 100);
+		const errors = res.errorOutput.map((i) => i.json.error as Record<string, unknown>);
+		const parked = errors.filter((e) => /^Receiver down: circuit open .*\(parked: replay it with Redeliver\)$/.test(String(e.reason)));
+		assert.ok(parked.length >= 85, `${parked.length} parked`);
+		assert.ok(parked.every((e) => typeof e.nextAttemptAt === 'string' && typeof e.firstAttemptAt === 'string'));
+		assert.ok(errors.filter((e) => e.attempts === 0).length >= 80, 'most were never sent');
+		assert.ok(Date.now() - started < 15_000, `${Date.now() - started} ms`);
+	});
+});
