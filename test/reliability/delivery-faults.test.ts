@@ -88,6 +88,12 @@ describe(`reliability: ${ITEMS.toLocaleString('en')} sends with ${FAILURE_RATE *
 					retryDelay: 2,
 					maxRetryAfterSeconds: 0,
 					timeout: TIMEOUT_MS,
+					// The schedule predicts each item's attempts from its own faults: no breaker, no host rule
+					// (receiver-mix.test.ts covers those). A fixed window: a receiver that drops a random tenth of
+					// all requests whatever the load keeps a loss-driven window at a few requests (TCP's random-loss
+					// problem; docs/outbound.md "Retries and pacing"), which would only make this test slow.
+					outageBudgetSeconds: 0,
+					adaptivePacing: false,
 				},
 			},
 			onError: 'continueErrorOutput',

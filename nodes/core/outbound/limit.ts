@@ -67,8 +67,13 @@ export class AimdLimit implements Limit {
 /** The baseline is the smallest round trip of the current and the previous epoch, so it follows a receiver that got slower. */
 const EPOCH_SAMPLES = 500;
 const EPOCH_MS = 30_000;
-/** A round trip up to this multiple of the baseline counts as "not queueing" (jitter, our own event loop). */
+/**
+ * A round trip up to this multiple of the baseline, plus SLACK_MS, counts as "not queueing": jitter and our own
+ * event loop (n8n's, busy with other executions) must not read as a receiver queueing, above all when the baseline is
+ * a loopback millisecond.
+ */
 const TOLERANCE = 1.5;
+const SLACK_MS = 20;
 /** Multiplicative decrease on a drop. */
 const DROP_FACTOR = 0.75;
 /** Near the window of the last drop the window grows by 1 per this many round trips. */
@@ -117,7 +122,7 @@ export class GradientLimit implements Limit {
 		this.track(rtt, sample.at);
 		// A window that is not used tells nothing about the receiver: do not grow it (queueing can still shrink it).
 		const used = sample.inFlight * 2 >= this.value;
-		const gradient = (TOLERANCE * this.baseline) / rtt;
+		const gradient = (TOLERANCE * this.baseline + SLACK_MS) / rtt;
 		if (gradient >= 1) {
 			if (!used) return;
 			// Not queueing: slow start doubles the window per round trip, then +1 per round trip (+log10 of the
