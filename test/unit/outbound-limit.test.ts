@@ -34,30 +34,32 @@ describe('outbound limit: GradientLimit (latency-based)', () => {
 		assert.equal(limit.value, INITIAL_LIMIT);
 	});
 
-	it('shrinks when latency rises above 1.5x the baseline (queueing), in proportion, at most by half', () => {
+	it('shrinks when latency rises above 1.5x the baseline + 20 ms (queueing), in proportion, at most by half', () => {
 		const limit = new GradientLimit(40);
 		feed(limit, 10, 50);
 		const before = limit.value;
-		limit.update({ rttMs: 100, inFlight: before, dropped: false, at: 10_000 });
-		assert.equal(limit.value, Math.floor(before * 0.75), 'gradient 1.5*50/100 = 0.75');
-		limit.update({ rttMs: 1000, inFlight: limit.value, dropped: false, at: 20_000 });
-		assert.equal(limit.value, Math.floor(Math.floor(before * 0.75) * 0.5), 'capped at half');
+		limit.update({ rttMs: 152, inFlight: before, dropped: false, at: 10_000 });
+		assert.equal(limit.value, Math.floor(before * 0.625), 'gradient (1.5*50 + 20)/152 = 0.625');
+		const mid = limit.value;
+		limit.update({ rttMs: 1000, inFlight: mid, dropped: false, at: 20_000 });
+		assert.equal(limit.value, Math.floor(mid * 0.5), 'capped at half');
 	});
 
 	it('latency within the tolerance is not queueing', () => {
 		const limit = new GradientLimit(40);
 		feed(limit, 10, 50);
 		const before = limit.value;
-		limit.update({ rttMs: 74, inFlight: before, dropped: false, at: 10_000 });
+		limit.update({ rttMs: 94, inFlight: before, dropped: false, at: 10_000 });
 		assert.ok(limit.value >= before);
 	});
 
 	it('one latency decrease per round trip: a burst of slow answers is one signal', () => {
 		const limit = new GradientLimit(40);
 		feed(limit, 10, 50);
-		limit.update({ rttMs: 100, inFlight: 40, dropped: false, at: 10_000 });
+		limit.update({ rttMs: 150, inFlight: 40, dropped: false, at: 10_000 });
 		const once = limit.value;
-		limit.update({ rttMs: 100, inFlight: 40, dropped: false, at: 10_010 });
+		assert.ok(once < 40);
+		limit.update({ rttMs: 150, inFlight: 40, dropped: false, at: 10_010 });
 		assert.equal(limit.value, once);
 	});
 
