@@ -137,12 +137,12 @@ for (const version of E2E_VERSIONS) describe(`receivers as they are, in real n8n
 		assert.ok(peak <= 8, `peak ${peak} in flight`);
 	});
 
-	it('a burst of 60 one-item executions to a receiver answering 503: every event out, at most a quarter request per event', async () => {
-		const posts = await Promise.all(Array.from({ length: 60 }, (_, i) => postForm(n8n.webhookUrl('rx-burst'), contactParams(9000 + i))));
+	it('a burst of 80 one-item executions to a receiver answering 503: every event out, at most a quarter request per event', async () => {
+		const posts = await Promise.all(Array.from({ length: 80 }, (_, i) => postForm(n8n.webhookUrl('rx-burst'), contactParams(9000 + i))));
 		assert.ok(posts.every((p) => p.status === 200));
-		const execs = await n8n.api.waitForExecutions(wf.burst, 60, { timeoutMs: 120_000 });
+		const execs = await n8n.api.waitForExecutions(wf.burst, 80, { timeoutMs: 120_000 });
 		const failed = execs.flatMap((e) => nodeItems(e, 'Send', 1));
-		assert.equal(failed.length, 60, 'every event on the error output, replayable');
-		assert.ok(rx.burst.at('/burst').length <= 15, `${rx.burst.at('/burst').length} requests for 60 events`);
+		assert.equal(failed.length, 80, 'every event on the error output, replayable');
+		assert.ok(rx.burst.at('/burst').length <= 20, `${rx.burst.at('/burst').length} requests for 80 events`);
 	});
 });

@@ -154,6 +154,7 @@ describe('outbound host: circuit breaker', () => {
 		assert.equal(breakerThreshold({ ...POLICY, ceiling: 1 }), 3);
 		assert.deepEqual([0, 1, 2, 3, 4].map((n) => coolDownMs(n, DEFAULT_POLICY)), [1000, 2000, 4000, 6000, 6000]);
 		assert.equal(coolDownMs(10, { ...DEFAULT_POLICY, outageBudgetMs: 3_600_000 }), 30_000);
+		assert.deepEqual([3, 4, 5, 6].map((n) => coolDownMs(n, DEFAULT_POLICY, true)), [8000, 16_000, 30_000, 30_000], 'past the budget: up to 30 s');
 	});
 
 	it('open: nothing goes until the cool-down, then one probe; a failed probe lengthens the cool-down', async () => {
@@ -204,7 +205,7 @@ describe('outbound host: circuit breaker', () => {
 		assert.equal(kindOf(waiting), 'parked');
 		const parked = waiting.grant as unknown as Extract<HostGrant, { kind: 'parked' }>;
 		assert.match(parked.reason, /^Receiver down: circuit open since .* after \d+ failures in a row, last: Network error ECONNREFUSED$/);
-		assert.equal(parked.retryAt, clock.now() + coolDownMs(1, POLICY));
+		assert.equal(parked.retryAt, clock.now() + coolDownMs(1, POLICY, true));
 		const later = take(host);
 		await clock.settle();
 		assert.equal(kindOf(later), 'parked', 'a new request past the budget is parked at once');

@@ -14,8 +14,8 @@
  * Circuit breaker (after Convoy's; see docs/outbound.md "Retries and pacing"): consecutive failures with no success
  * in between (network errors, timeouts, 5xx and 408; not 429, which pacing handles, nor other 4xx, the request's
  * own fault) open the circuit at `breakerThreshold` (10, or fewer when Concurrency is lower). While open no new
- * request goes: after a cool-down (1 s, doubling after each failed probe, at most a fifth of the outage budget) one
- * probe is let through; any success closes the circuit and everything waiting goes at once. Once the circuit has
+ * request goes: after a cool-down (1 s, doubling after each failed probe, at most a fifth of the outage budget, or
+ * 30 s once the budget is spent) one probe is let through; any success closes the circuit and everything waiting goes at once. Once the circuit has
  * been open for the node's Outage Budget, waiting requests are parked (the item leaves the node failed and
  * replayable, see deliver.ts) instead of waiting, except while a probe is on its way (its answer decides).
  *
@@ -85,9 +85,13 @@ export function breakerThreshold(policy: HostPolicy): number {
 	return Math.min(10, Math.max(3, policy.ceiling));
 }
 
-/** The wait before the next probe after `failedProbes` failed probes: 1 s doubling, at most budget/5 (1–30 s). */
-export function coolDownMs(failedProbes: number, policy: HostPolicy): number {
-	const cap = Math.min(30_000, Math.max(1_000, policy.outageBudgetMs / 5));
+/**
+ * The wait before the next probe after `failedProbes` failed probes: 1 s doubling; within the outage budget at most
+ * a fifth of it (1–30 s), so a receiver that restarts within the budget is found in time; past the budget, when
+ * everything waiting has been parked, up to 30 s (a receiver that stays down gets a probe now and then, no more).
+ */
+export function coolDownMs(failedProbes: number, policy: HostPolicy, pastBudget = false): number {
+	const cap = pastBudget ? 30_000 : Math.min(30_000, Math.max(1_000, policy.outageBudgetMs / 5));
 	return Math.min(cap, 1_000 * 2 ** Math.min(failedProbes, 20));
 }
 
@@ -244,7 +248,7 @@ export class Host {
 			}
 		} else if (ticket.probe) {
 			this.failedProbes++;
-			this.probeAt = now + coolDownMs(this.failedProbes, ticket.policy);
+			this.probeAt = now + coolDownMs(this.failedProbes, ticket.policy, now - this.openedAt >= ticket.policy.outageBudgetMs);
 		}
 	}
 
