@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { hostOutcome } from '../../nodes/core/outbound/deliver';
+import { errorOutcome, hostOutcome } from '../../nodes/core/outbound/deliver';
 import type { HostGrant, HostPolicy, HostTicket } from '../../nodes/core/outbound/host';
 import { breakerThreshold, CIRCUITS_KEY, coolDownMs, Host, HostRegistry, recallCircuits, rememberCircuits } from '../../nodes/core/outbound/host';
 import { finishRedeliveries } from '../../nodes/core/outbound/handle';
@@ -69,9 +69,17 @@ describe('outbound host: pause (429 / 503 with Retry-After)', () => {
 		assert.deepEqual(r(429, { 'retry-after': '7' }), { kind: 'throttled', pauseMs: 7000 });
 		assert.deepEqual(r(429), { kind: 'throttled', pauseMs: undefined });
 		assert.deepEqual(r(503, { 'Retry-After': 'Sun, 01 Mar 2026 10:00:12 GMT' }), { kind: 'throttled', pauseMs: 12_000 });
-		assert.deepEqual(r(503), { kind: 'unavailable', reason: 'HTTP 503: x' });
-		assert.deepEqual(r(500), { kind: 'failure', reason: 'HTTP 500: x' });
-		assert.deepEqual(r(408), { kind: 'failure', reason: 'HTTP 408: x' });
+		assert.deepEqual(r(503), { kind: 'unavailable', reason: 'HTTP 503' }, 'never the body: it may echo a secret');
+		assert.deepEqual(r(500), { kind: 'failure', reason: 'HTTP 500' });
+		assert.deepEqual(r(408), { kind: 'failure', reason: 'HTTP 408' });
+		assert.deepEqual(errorOutcome(Object.assign(new Error('connect ECONNREFUSED https://u:pw@crm/?key=s3cret'), { code: 'ECONNREFUSED' }), 1000), {
+			kind: 'failure',
+			reason: 'Network error ECONNREFUSED',
+		});
+		assert.deepEqual(errorOutcome(Object.assign(new Error('timeout of 1000ms exceeded'), { code: 'ECONNABORTED' }), 1000), {
+			kind: 'timeout',
+			reason: 'Timeout: no response within 1000 ms',
+		});
 		assert.deepEqual(r(404), { kind: 'answered' });
 	});
 });

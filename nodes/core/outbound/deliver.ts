@@ -124,15 +124,17 @@ export function hostOutcome(response: WireResponse, nowMs: number): HostOutcome 
 	if (isSuccessStatus(status)) return { kind: 'success' };
 	const pauseMs = parseRetryAfter(valueByName(response.headers, 'retry-after'), nowMs);
 	if (status === 429 || (status === 503 && pauseMs !== undefined)) return { kind: 'throttled', pauseMs };
-	if (status === 503) return { kind: 'unavailable', reason: describeStatus(status, response.body) };
-	if (status === 408 || (status >= 500 && status <= 599)) return { kind: 'failure', reason: describeStatus(status, response.body) };
+	// The host keeps the reason for every execution in the process (and in static data): the status only, never
+	// a response body, which may echo one workflow's secret.
+	if (status === 503) return { kind: 'unavailable', reason: `HTTP ${status}` };
+	if (status === 408 || (status >= 500 && status <= 599)) return { kind: 'failure', reason: `HTTP ${status}` };
 	return { kind: 'answered' };
 }
 
-/** What a network error means for its host: a timeout, or a failure. */
+/** What a network error means for its host: a timeout, or a failure (by its code only, for the same reason). */
 export function errorOutcome(error: unknown, timeoutMs: number): HostOutcome {
-	const reason = describeNetworkError(error, timeoutMs);
-	return isTimeoutError(error) ? { kind: 'timeout', reason } : { kind: 'failure', reason };
+	if (isTimeoutError(error)) return { kind: 'timeout', reason: `Timeout: no response within ${timeoutMs} ms` };
+	return { kind: 'failure', reason: `Network error ${errorParts(error).code || '(no code)'}` };
 }
 
 type HopResult =
