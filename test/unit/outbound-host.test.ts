@@ -11,9 +11,9 @@ import { VirtualClock } from '../helpers/virtual-clock';
 const POLICY: HostPolicy = { ...DEFAULT_POLICY, ceiling: 4 };
 
 /** Asks without awaiting; `grant` fills when the host answers. */
-function take(host: Host, policy: HostPolicy = POLICY) {
+function take(host: Host, policy: HostPolicy = POLICY, item: object = {}) {
 	const state: { grant?: HostGrant } = {};
-	void host.acquire(policy).then((g) => (state.grant = g));
+	void host.acquire(policy, item).then((g) => (state.grant = g));
 	return state;
 }
 const ticket = (s: { grant?: HostGrant }): HostTicket => {
@@ -141,6 +141,24 @@ describe('outbound host: circuit breaker', () => {
 		await clock.settle();
 		host.release(ticket(last), { kind: 'unavailable', reason: 'HTTP 503' });
 		assert.equal(host.circuitOpen, true);
+	});
+
+	it('one item failing again and again does not open the circuit: at least 3 different items must fail', async () => {
+		const clock = new VirtualClock();
+		const host = new Host(clock);
+		const item = {};
+		for (let i = 0; i < 30; i++) {
+			const t = take(host, POLICY, item);
+			await clock.settle();
+			host.release(ticket(t), fail);
+		}
+		assert.equal(host.circuitOpen, false);
+		for (let i = 0; i < 2; i++) {
+			const t = take(host);
+			await clock.settle();
+			host.release(ticket(t), fail);
+		}
+		assert.equal(host.circuitOpen, true, 'with two more items failing in the same streak it opens');
 	});
 
 	for (const outcome of [{ kind: 'throttled' }, { kind: 'answered' }] as const) {

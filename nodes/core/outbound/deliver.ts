@@ -167,7 +167,7 @@ async function attemptOnce(request: AuthorizedRequest, options: DeliveryOptions,
 		}
 		if (!verdict.ok) return { kind: 'final', reason: verdict.reason, url };
 		const host = deps.hosts.host(url);
-		const grant = await host.acquire(options.host);
+		const grant = await host.acquire(options.host, request);
 		if (grant.kind === 'parked') return { kind: 'parked', reason: grant.reason, retryAt: grant.retryAt, url };
 		const { ticket } = grant;
 		if (hop === 0) onSend(host);

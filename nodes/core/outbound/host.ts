@@ -13,7 +13,8 @@
  *
  * Circuit breaker (after Convoy's; see docs/outbound.md "Retries and pacing"): consecutive failures with no success
  * in between (network errors, timeouts, 5xx and 408; not 429, which pacing handles, nor other 4xx, the request's
- * own fault) open the circuit at `breakerThreshold` (10, or fewer when Concurrency is lower). While open no new
+ * own fault), of at least 3 different items, open the circuit at `breakerThreshold` (10, or fewer when Concurrency
+ * is lower): one item failing again and again is its own failure, not an outage. While open no new
  * request goes: after a cool-down (1 s, doubling after each failed probe, at most a fifth of the outage budget, or
  * 30 s once the budget is spent) one probe is let through; any success closes the circuit and everything waiting goes at once. Once the circuit has
  * been open for the node's Outage Budget, waiting requests are parked (the item leaves the node failed and
@@ -64,6 +65,8 @@ export interface HostTicket {
 	/** This request is the probe of an open circuit. */
 	readonly probe: boolean;
 	readonly policy: HostPolicy;
+	/** The item (delivery) it belongs to: its retries share it. */
+	readonly item: object;
 }
 
 export type HostGrant =
@@ -86,6 +89,12 @@ export function breakerThreshold(policy: HostPolicy): number {
 }
 
 /**
+ * Distinct items among those failures: one item failing again and again (a 503 for that one record) is its own
+ * failure, not the host's outage, and must not keep its own row from ever going dead in Redeliver.
+ */
+export const BREAKER_DISTINCT_ITEMS = 3;
+
+/**
  * The wait before the next probe after `failedProbes` failed probes: 1 s doubling; within the outage budget at most
  * a fifth of it (1–30 s), so a receiver that restarts within the budget is found in time; past the budget, when
  * everything waiting has been parked, up to 30 s (a receiver that stays down gets a probe now and then, no more).
@@ -97,6 +106,7 @@ export function coolDownMs(failedProbes: number, policy: HostPolicy, pastBudget 
 
 interface Waiter {
 	policy: HostPolicy;
+	item: object;
 	resolve: (grant: HostGrant) => void;
 }
 
@@ -114,6 +124,8 @@ export class Host {
 	private timerUntil = 0;
 	// The circuit breaker.
 	private failures = 0;
+	/** The items among the consecutive failures (counted up to BREAKER_DISTINCT_ITEMS). */
+	private failingItems = new Set<object>();
 	private lastFailure = '';
 	/** When the circuit opened; 0 = closed. */
 	private openedAt = 0;
@@ -165,11 +177,11 @@ export class Host {
 		return this.lastUse;
 	}
 
-	/** Resolves when the request may go, or when it is parked (see the file's comment). */
-	async acquire(policy: HostPolicy): Promise<HostGrant> {
+	/** Resolves when the request of `item` may go, or when it is parked (see the file's comment). */
+	async acquire(policy: HostPolicy, item: object = {}): Promise<HostGrant> {
 		this.lastUse = this.clock.now();
 		return await new Promise<HostGrant>((resolve) => {
-			this.waiting.push({ policy, resolve });
+			this.waiting.push({ policy, item, resolve });
 			this.pump();
 		});
 	}
@@ -200,6 +212,7 @@ export class Host {
 		if (this.circuitOpen || this.lastUse > memory.at || this.inFlight > 0) return;
 		this.openedAt = memory.openedAt;
 		this.failures = memory.failures;
+		this.failingItems.clear();
 		this.lastFailure = memory.lastFailure;
 		this.failedProbes = 0;
 		this.probeAt = 0;
@@ -232,16 +245,19 @@ export class Host {
 		if (outcome.kind === 'success' || outcome.kind === 'answered' || outcome.kind === 'throttled') {
 			if (outcome.kind === 'success') this.successTotal++;
 			this.failures = 0;
+			this.failingItems.clear();
 			this.openedAt = 0;
 			this.failedProbes = 0;
 			return;
 		}
 		this.failures++;
 		this.failureTotal++;
+		if (this.failingItems.size < BREAKER_DISTINCT_ITEMS) this.failingItems.add(ticket.item);
 		this.lastFailure = outcome.reason;
 		if (ticket.policy.outageBudgetMs <= 0) return;
 		if (!this.circuitOpen) {
-			if (this.failures >= breakerThreshold(ticket.policy)) {
+			const distinct = Math.min(BREAKER_DISTINCT_ITEMS, breakerThreshold(ticket.policy));
+			if (this.failures >= breakerThreshold(ticket.policy) && this.failingItems.size >= distinct) {
 				this.openedAt = now;
 				this.failedProbes = 0;
 				this.probeAt = now + coolDownMs(0, ticket.policy);
@@ -255,7 +271,7 @@ export class Host {
 	private grant(waiter: Waiter, probe: boolean, now: number): void {
 		this.inFlight++;
 		if (probe) this.probing = true;
-		waiter.resolve({ kind: 'go', ticket: { seq: this.nextSeq++, sentAt: now, inFlight: this.inFlight, probe, policy: waiter.policy } });
+		waiter.resolve({ kind: 'go', ticket: { seq: this.nextSeq++, sentAt: now, inFlight: this.inFlight, probe, policy: waiter.policy, item: waiter.item } });
 	}
 
 	/** Why a parked request was not sent. */
