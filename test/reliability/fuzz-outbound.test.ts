@@ -632,7 +632,7 @@ describe('reliability: fuzzing buildRequest and delivery of odd URLs', () => {
 				const contacted: string[] = [];
 				const result = await deliver(
 					built.request,
-					{ policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 }, host: NO_BREAKER, timeoutMs: 1000, maxRedirects: 0 },
+					{ policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 }, host: NO_BREAKER, hostRule: true, timeoutMs: 1000, maxRedirects: 0 },
 					{
 						send: async (req) => {
 							contacted.push(req.url);

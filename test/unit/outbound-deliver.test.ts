@@ -42,7 +42,7 @@ const request = authorize(replayRequest(encodeRequest('POST', 'json', 'https://c
 	username: 'u',
 	password: 'secret-pw',
 });
-const options = { policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 4, baseDelayMs: 100 }, host: NO_BREAKER, timeoutMs: 1000, maxRedirects: 5 };
+const options = { policy: { ...DEFAULT_RETRY_POLICY, maxAttempts: 4, baseDelayMs: 100 }, host: NO_BREAKER, hostRule: true, timeoutMs: 1000, maxRedirects: 5 };
 const netError = (code: string) => Object.assign(new Error(`socket hang up ${code}`), { code });
 
 describe('outbound deliver', () => {

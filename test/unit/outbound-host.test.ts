@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { errorOutcome, hostOutcome } from '../../nodes/core/outbound/deliver';
 import type { HostGrant, HostPolicy, HostTicket } from '../../nodes/core/outbound/host';
 import { breakerThreshold, CIRCUITS_KEY, coolDownMs, Host, HostRegistry, recallCircuits, rememberCircuits } from '../../nodes/core/outbound/host';
-import { finishRedeliveries } from '../../nodes/core/outbound/handle';
+import { deliveryOptions, finishRedeliveries } from '../../nodes/core/outbound/handle';
+import { parseOptions } from '../../nodes/core/outbound/setup';
 import { DEFAULT_POLICY } from '../helpers/hosts';
 import { VirtualClock } from '../helpers/virtual-clock';
 
@@ -297,6 +298,13 @@ describe('outbound host: circuit breaker', () => {
 });
 
 describe('outbound host: Redeliver keeps a record whose host is down', () => {
+	it('Send keeps trying past Max Attempts while the host fails; Redeliver does not (its schedule spaces the attempts)', () => {
+		const base = { authentication: 'none' as const, credential: undefined, secrets: [], options: parseOptions({}) };
+		const built = { request: {} as never, webhookId: 'msg_1' };
+		assert.equal(deliveryOptions(base, built).hostRule, true);
+		assert.equal(deliveryOptions({ ...base, rules: { schedule: [1000], maxAgeMs: 0 } } as typeof base, built).hostRule, false);
+	});
+
 	it('parked: kept failed, not counted as a redelivery, due after the cool-down', () => {
 		const record = {
 			outbound: { name: 'CRM', label: '' },

@@ -45,6 +45,11 @@ export interface DeliveryOptions {
 	policy: RetryPolicy;
 	/** What each attempt brings to its host (Concurrency, Adaptive Pacing, Max Retry-After, Outage Budget). */
 	host: HostPolicy;
+	/**
+	 * Past Max Attempts, keep trying while the host (not the item) is failing (`triesOn`). Send does; Redeliver does
+	 * not: its schedule spaces the attempts, one per record and run.
+	 */
+	hostRule: boolean;
 	timeoutMs: number;
 	maxRedirects: number;
 	/** Adds signature headers for the given request; called once per attempt and hop. */
@@ -292,7 +297,7 @@ export async function deliver(request: AuthorizedRequest, options: DeliveryOptio
 				: { kind: 'networkError' as const };
 		let decision = decideRetry(outcome, attempts, options.policy, deps.random, deps.now(), host.pauseUntil);
 		const retryable = outcome.kind === 'networkError' || isRetryableStatus(outcome.status);
-		if (!decision.retry && retryable && item && triesOn(options.host, item, host, deps.now())) {
+		if (!decision.retry && retryable && options.hostRule && item && triesOn(options.host, item, host, deps.now())) {
 			// Past Max Attempts, but the host, not the item, was failing: another try within the outage budget, spaced
 			// like an early retry (the breaker and the window keep the host from being hammered).
 			decision = decideRetry(outcome, 1, { ...options.policy, maxAttempts: 2, maxDelayMs: options.policy.baseDelayMs * 4 }, deps.random, deps.now(), host.pauseUntil);

@@ -178,6 +178,8 @@ export function deliveryOptions(
 			maxRetryAfterMs: options.maxRetryAfterSeconds * 1000,
 		},
 		host: hostPolicy(setup),
+		// Redeliver's schedule spaces its attempts: one per record and run.
+		hostRule: !('rules' in setup),
 		timeoutMs: options.timeout,
 		maxRedirects: options.followRedirects ? DEFAULTS.maxRedirects : 0,
 		sign:
