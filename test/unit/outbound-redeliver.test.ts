@@ -17,6 +17,8 @@ import { deliveryOptions, finishRedeliveries, finishRun, planItems, planRedelive
 import type { OutboundOutput } from '../../nodes/core/outbound/output';
 import type { RedeliveryRules } from '../../nodes/core/outbound/redeliver';
 import { DEFAULT_SCHEDULE, dueAt, findRecord, parseSchedule, redeliveredRecord, redeliveryStep, replayOf } from '../../nodes/core/outbound/redeliver';
+import type { OutboundMethod } from '../../nodes/core/outbound/encoding';
+import { hasBody } from '../../nodes/core/outbound/encoding';
 import type { OutboundSetup, RedeliverySetup } from '../../nodes/core/outbound/setup';
 import { DEFAULTS, parseOptions, parseRedeliverySetup } from '../../nodes/core/outbound/setup';
 import { verifySignature } from '../../nodes/core/signature';
@@ -123,6 +125,18 @@ describe('redeliver: reading the request back', () => {
 		assert.ok(read.ok);
 		assert.equal(read.request.body, '{"email":"a@example.de"}');
 	});
+	it('PUT and PATCH replay their body; DELETE, like GET, has none', () => {
+		for (const method of ['put', 'PATCH']) {
+			const read = replayOf(request({ method }));
+			assert.ok(read.ok);
+			assert.equal(read.request.method, method.toUpperCase());
+			assert.equal(read.request.body, (request({}) as { body: string }).body);
+		}
+		const del = replayOf(request({ method: 'delete', body: 'ignored' }));
+		assert.ok(del.ok);
+		assert.equal(del.request.method, 'DELETE');
+		assert.equal(del.request.body, null);
+	});
 	it('GET has no body', () => {
 		const read = replayOf(request({ method: 'get', body: 'ignored' }));
 		assert.ok(read.ok);
@@ -136,7 +150,8 @@ describe('redeliver: reading the request back', () => {
 		['a URL with a password', { url: 'https://u:p@crm.example.com/' }, /URL is not usable/],
 		['a non-http URL', { url: 'file:///etc/passwd' }, /URL is not usable/],
 		['a header that would split the request', { headers: { 'x-a': 'v\r\nx-b: 1' } }, /invalid header "x-a"/],
-		['a method other than POST/GET', { method: 'DELETE' }, /method "DELETE"/],
+		['a method the node does not send', { method: 'HEAD' }, /method "HEAD" \(POST, GET, PUT, PATCH, DELETE expected\)/],
+		['a PUT without body', { method: 'PUT', body: null }, /has no body/],
 		['a POST without body', { body: null }, /has no body/],
 	] as const) {
 		it(`refused: ${what}`, () => {
@@ -260,7 +275,7 @@ const CREDENTIALS: Record<AuthenticationMode, KlickTippCredential | undefined> =
 	signature: { signingSecret: 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64') },
 };
 
-function sendSetup(authentication: AuthenticationMode, credential: KlickTippCredential | undefined, method: 'POST' | 'GET', format: 'json' | 'form'): OutboundSetup {
+function sendSetup(authentication: AuthenticationMode, credential: KlickTippCredential | undefined, method: OutboundMethod, format: 'json' | 'form'): OutboundSetup {
 	return {
 		name: 'CRM',
 		label: 'crm',
@@ -308,8 +323,8 @@ function storedFailure(setup: OutboundSetup): { row: Record<string, unknown>; se
 
 describe('redeliver hub: a stored record is sent again exactly as Send sent it', () => {
 	for (const authentication of ['none', 'apiKey', 'basicAuth', 'signature'] as const) {
-		for (const [method, format] of [['POST', 'json'], ['POST', 'form'], ['GET', 'json']] as const) {
-			it(`${authentication}, ${method}${method === 'POST' ? ` ${format}` : ''}: same method, URL, body, headers, webhook-id; no secret stored`, () => {
+		for (const [method, format] of [['POST', 'json'], ['POST', 'form'], ['GET', 'json'], ['PUT', 'json'], ['PATCH', 'form'], ['DELETE', 'json']] as const) {
+			it(`${authentication}, ${method}${hasBody(method) ? ` ${format}` : ''}: same method, URL, body, headers, webhook-id; no secret stored`, () => {
 				const send = sendSetup(authentication, CREDENTIALS[authentication], method, format);
 				const { row, sent } = storedFailure(send);
 				for (const secret of send.secrets) assert.ok(!String(row.record).includes(secret), 'no secret in the stored record');

@@ -107,9 +107,11 @@ describe('outbound setup: parseSetup validates the parameters', () => {
 		await refused({ outboundName: '  ' }, /^Parameter "Outbound Name" \(outboundName\) is required$/);
 		await refused({ events: ['contactData', 'tagged'] }, /^Parameter "Events" \(events\) has an unknown event "tagged"$/);
 		await refused({ authentication: 'oauth' }, /^Parameter "Authentication" \(authentication\) has an unknown value "oauth"$/);
-		await refused({ method: 'PUT' }, /^Parameter "Method" \(method\) must be POST or GET, not "PUT"$/);
+		await refused({ method: 'HEAD' }, /^Parameter "Method" \(method\) must be one of POST, GET, PUT, PATCH, DELETE, not "HEAD"$/);
 		await refused({ format: 'xml' }, /^Parameter "Format" \(format\) must be json or form, not "xml"$/);
-		await refused({ method: 'GET', formatSet: true }, /^Parameter "Format" \(format\) applies only to POST/);
+		await refused({ method: 'GET', formatSet: true }, /^Parameter "Format" \(format\) applies only to POST, PUT and PATCH: with GET/);
+		await refused({ method: 'DELETE', formatSet: true }, /^Parameter "Format" \(format\) applies only to POST, PUT and PATCH: with DELETE/);
+		await refused({ method: 'PUT', format: 'xml' }, /^Parameter "Format" \(format\) must be json or form, not "xml"$/);
 	});
 	it('loads the credential only when the authentication needs one, and refuses one that does not fit, masked', async () => {
 		const setup = await parseSetup({ ...base, authentication: 'apiKey' }, async () => ({ apiKey: 'k-0123456789', keyName: 'apiKey' }));
@@ -119,6 +121,16 @@ describe('outbound setup: parseSetup validates the parameters', () => {
 			parseSetup({ ...base, authentication: 'apiKey' }, async () => ({ apiKey: 'key\nwith-break-123', keyName: 'X-Key', keyLocation: 'header' })),
 			(error: unknown) => error instanceof SetupError && !error.message.includes('with-break') && /Open the credential/.test(error.details.description ?? ''),
 		);
+	});
+	it('PUT and PATCH take the format like POST; DELETE none (its parameters go into the query)', async () => {
+		for (const method of ['put', 'patch'] as const) {
+			const setup = await parseSetup({ ...base, method, format: 'form', formatSet: true }, noCredential);
+			assert.equal(setup.method, method.toUpperCase());
+			assert.equal(setup.format, 'form');
+		}
+		const del = await parseSetup({ ...base, method: 'delete', format: undefined, formatSet: false }, noCredential);
+		assert.equal(del.method, 'DELETE');
+		assert.equal(del.format, DEFAULTS.format);
 	});
 	it('GET without a format; the item configuration carries method, format and headers', async () => {
 		const setup = await parseSetup({ ...base, method: 'get' }, noCredential);

@@ -6,6 +6,7 @@
 import { authenticationModeOf, breaksHeader, isHeaderName } from '../credential';
 import type { ReplayRequest } from './auth';
 import { urlProblem } from './build';
+import { hasBody, isOutboundMethod, OUTBOUND_METHODS } from './encoding';
 import type { DeliveryResult } from './deliver';
 import type { OutboundOutput, OutboundStatus, RequestView } from './output';
 
@@ -88,12 +89,12 @@ export function replayOf(view: Record<string, unknown> | undefined): { ok: true;
 	const bad = (what: string) => ({ ok: false as const, reason: `The record's request ${what}, so it cannot be sent again` });
 	if (!view) return bad('is missing');
 	const method = String(view.method ?? '').toUpperCase();
-	if (method !== 'POST' && method !== 'GET') return bad(`has the method "${String(view.method ?? '').slice(0, 20)}" (POST or GET expected)`);
+	if (!isOutboundMethod(method)) return bad(`has the method "${String(view.method ?? '').slice(0, 20)}" (${OUTBOUND_METHODS.join(', ')} expected)`);
 	const url = typeof view.url === 'string' ? view.url : '';
 	const urlIssue = urlProblem(url);
 	if (urlIssue) return bad(`URL is not usable (${urlIssue})`);
 	let body: string | null = null;
-	if (method === 'POST') {
+	if (hasBody(method)) {
 		if (typeof view.body === 'string') body = view.body;
 		else if (objectOf(view.body)) body = JSON.stringify(view.body);
 		else return bad('has no body');
