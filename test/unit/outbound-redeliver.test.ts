@@ -213,6 +213,50 @@ describe('redeliver: what happens to each item', () => {
 	});
 });
 
+describe('redeliver: deletion wins over waiting deliveries', () => {
+	const captured = new Date(NOW - 10 * M).toISOString();
+	const row = (deletionDeliveredAt: unknown, over: Record<string, unknown> = {}) => ({
+		id: 3,
+		contactId: '4711',
+		deletionDeliveredAt,
+		record: JSON.stringify(failedRecord({ firstAttemptAt: captured, ...over })),
+	});
+	it('contact data captured before the contact\'s deletion was delivered is not sent again: superseded, with the reason', () => {
+		const step = redeliveryStep(row(new Date(NOW - 1 * M).toISOString()), RULES, NOW);
+		assert.equal(step.kind, 'superseded');
+		assert.equal(step.record.status, 'superseded');
+		assert.equal(step.record.nextAttemptAt, undefined);
+		assert.match(String(step.record.reason), /deletion request was delivered at .*deletion wins\. Last: HTTP 503$/);
+	});
+	it('also when not due yet, never sent, or without a first attempt time (counts as older); the field may sit on the record', () => {
+		assert.equal(redeliveryStep(row(new Date(NOW).toISOString(), { nextAttemptAt: new Date(NOW + H).toISOString() }), RULES, NOW).kind, 'superseded');
+		assert.equal(redeliveryStep(row(NOW - M, { firstAttemptAt: undefined }), RULES, NOW).kind, 'superseded');
+		assert.equal(redeliveryStep(failedRecord({ deletionDeliveredAt: new Date(NOW).toISOString() }), RULES, NOW).kind, 'superseded');
+	});
+	it('sent as usual: no deletion, an unreadable time, contact data captured after the deletion, a deletion request\'s own record', () => {
+		assert.equal(redeliveryStep(row(undefined), RULES, NOW).kind, 'send');
+		assert.equal(redeliveryStep(row(''), RULES, NOW).kind, 'send');
+		assert.equal(redeliveryStep(row('not a time'), RULES, NOW).kind, 'send');
+		assert.equal(redeliveryStep(row(new Date(NOW - 11 * M).toISOString()), RULES, NOW).kind, 'send', 'the person came back after the deletion');
+		const audit = { contactId: '4711', email: 'a@example.de', outbound: 'Deletion → CRM', status: 'failed', at: captured };
+		assert.equal(redeliveryStep(row(new Date(NOW).toISOString(), { audit }), RULES, NOW).kind, 'send');
+	});
+	it('delivered, dead and superseded records stay as they are', () => {
+		for (const status of ['delivered', 'dead', 'superseded']) {
+			assert.equal(redeliveryStep(row(new Date(NOW).toISOString(), { status }), RULES, NOW).kind, 'keep', status);
+		}
+	});
+	it('a superseded record is no failure of the run, and nothing is sent for it', () => {
+		const setup = redeliverySetup(sendSetup('none', undefined, 'POST', 'json'));
+		const plans = planRedeliveries(setup, [row(new Date(NOW).toISOString()), row(undefined)], NOW);
+		assert.deepEqual(plans.map((p) => p.kind), ['superseded', 'send']);
+		const run = finishRedeliveries(setup, plans, [null, result({ status: 'delivered', httpStatus: 200, reason: undefined })], () => NOW);
+		assert.deepEqual(run.records.map((r) => r.status), ['superseded', 'delivered']);
+		assert.deepEqual(run.failed, []);
+		assert.equal(run.summary, undefined);
+	});
+});
+
 describe('redeliver: the record after one redelivery', () => {
 	const sent = (over: Record<string, unknown> = {}) => {
 		const step = redeliveryStep(failedRecord(over), RULES, NOW + H);

@@ -11,8 +11,12 @@ import type { DeliveryResult } from './deliver';
 import { contactIdOf, emailOf } from './mapping';
 import type { OutboundSetup } from './setup';
 
-/** `dead`: Redeliver gave up (schedule exhausted, too old, 410 Gone, or nothing that can be sent again). */
-export type OutboundStatus = 'delivered' | 'failed' | 'skipped' | 'dead';
+/**
+ * `dead`: Redeliver gave up (schedule exhausted, too old, 410 Gone, or nothing that can be sent again).
+ * `superseded`: Redeliver did not send contact data again because the contact's deletion request was delivered
+ * after it was captured (deletion wins; redeliver.ts `supersededByDeletion`).
+ */
+export type OutboundStatus = 'delivered' | 'failed' | 'skipped' | 'dead' | 'superseded';
 
 export interface OutboundOutput {
 	outbound: { name: string; label: string };

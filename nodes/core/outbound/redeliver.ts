@@ -154,11 +154,38 @@ function unusableView(view: Record<string, unknown> | undefined): RequestView {
 	};
 }
 
+/** The item field that tells Redeliver when the contact's deletion request was delivered (a Data Table column). */
+export const DELETION_DELIVERED_AT = 'deletionDeliveredAt';
+
+/**
+ * Deletion wins over waiting deliveries: a failed contact-data record whose item says the contact's deletion request
+ * was delivered (`deletionDeliveredAt`, on the item, e.g. a Data Table column the deletion workflow sets, or on the
+ * record) at or after the record's first attempt is not sent again: it ends `superseded`, with the reason. A record
+ * without a first attempt time counts as older. A deletion request's own record (it has `audit`) is never
+ * superseded, nor is contact data captured after the deletion (the person came back). Undefined: send as usual.
+ */
+export function supersededByDeletion(
+	json: Record<string, unknown>,
+	stored: Record<string, unknown>,
+	record: OutboundOutput,
+	nowMs: number,
+): Extract<RedeliveryStep, { kind: 'superseded' }> | undefined {
+	if (record.audit) return undefined;
+	const deletedAt = timeOf(json[DELETION_DELIVERED_AT]) ?? timeOf(stored[DELETION_DELIVERED_AT]);
+	if (deletedAt === undefined) return undefined;
+	const first = timeOf(record.firstAttemptAt);
+	if (first !== undefined && first > deletedAt) return undefined;
+	const reason = `Not sent again: the contact's deletion request was delivered at ${new Date(deletedAt).toISOString()}, after this contact data was captured; deletion wins. Last: ${record.reason ?? 'failed'}`;
+	return { kind: 'superseded', record: withStatus({ ...record, reason, nextAttemptAt: undefined }, 'superseded', nowMs) };
+}
+
 export type RedeliveryStep =
-	/** Output as received: delivered, skipped or dead already, or not due yet (then with its `nextAttemptAt`). */
+	/** Output as received: delivered, skipped, dead or superseded already, or not due yet (then with its `nextAttemptAt`). */
 	| { kind: 'keep'; record: OutboundOutput }
 	/** Given up without sending. */
 	| { kind: 'dead'; record: OutboundOutput }
+	/** Not sent: the contact's deletion request was delivered after this contact data was captured. */
+	| { kind: 'superseded'; record: OutboundOutput }
 	| { kind: 'send'; record: OutboundOutput; request: ReplayRequest };
 
 /** The record given up: dead, with the reason, no next attempt. */
@@ -197,7 +224,9 @@ export function redeliveryStep(json: Record<string, unknown>, rules: RedeliveryR
 	const view = objectOf(stored.request);
 	const replay = replayOf(view);
 	const record = normalizeRecord(stored, replay.ok ? { ...replay.request } : unusableView(view));
-	if (record.status === 'delivered' || record.status === 'skipped' || record.status === 'dead') return { kind: 'keep', record };
+	if (record.status === 'delivered' || record.status === 'skipped' || record.status === 'dead' || record.status === 'superseded') return { kind: 'keep', record };
+	const superseded = supersededByDeletion(json, stored, record, nowMs);
+	if (superseded) return superseded;
 	if (record.attempts === 0) {
 		return givenUp(record, `It was never sent${record.reason ? ` (${record.reason})` : ''}; fix the input and send it again`, nowMs);
 	}
