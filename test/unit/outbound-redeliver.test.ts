@@ -299,10 +299,14 @@ describe('redeliver: the record after one redelivery', () => {
 		assert.equal(record.status, 'dead');
 		assert.match(String(record.reason), /no redelivery left in the schedule after 3/);
 	});
-	it('a deletion request\'s audit record follows the status and time', () => {
-		const audit = { contactId: '1', email: 'a@example.de', outbound: 'CRM', status: 'failed', at: new Date(NOW - H).toISOString() };
+	it('a deletion request\'s audit record (its ledger row) follows the status, HTTP status, attempts and time', () => {
+		const audit = { eventId: 'evt_1', receivedAt: new Date(NOW - H).toISOString(), contactId: '1', email: 'a@example.de', outbound: 'CRM', status: 'failed', httpStatus: 503, attempts: 5, at: new Date(NOW - H).toISOString() };
 		const record = redeliveredRecord(sent({ audit }), result({ status: 'delivered', httpStatus: 200 }), RULES, NOW, false);
-		assert.deepEqual(record.audit, { ...audit, status: 'delivered', at: new Date(NOW).toISOString() });
+		assert.deepEqual(record.audit, { ...audit, status: 'delivered', httpStatus: 200, attempts: record.attempts, at: new Date(NOW).toISOString() });
+		assert.equal(record.attempts, 6);
+		const stored = redeliveryStep({ id: 1, record: JSON.stringify(failedRecord({ audit, redeliveries: 9 })) }, RULES, NOW);
+		assert.equal(stored.kind, 'dead');
+		assert.deepEqual(stored.record.audit, { ...audit, status: 'dead', at: new Date(NOW).toISOString() }, 'read back from JSON text, given up');
 	});
 	it('Log Response Body: the last response only when asked', () => {
 		assert.equal(redeliveredRecord(sent(), result({ responseBody: 'down' }), RULES, NOW, false).response, undefined);

@@ -133,11 +133,16 @@ export function normalizeRecord(stored: Record<string, unknown>, request: Reques
 	if (response) record.response = { body: response.body };
 	const audit = objectOf(stored.audit);
 	if (audit) {
+		const receivedAt = iso(timeOf(audit.receivedAt));
 		record.audit = {
+			...(typeof audit.eventId === 'string' && audit.eventId !== '' ? { eventId: audit.eventId } : {}),
+			...(receivedAt ? { receivedAt } : {}),
 			contactId: String(audit.contactId ?? ''),
 			email: String(audit.email ?? ''),
 			outbound: String(audit.outbound ?? record.outbound.name),
 			status: record.status,
+			...(record.httpStatus !== undefined ? { httpStatus: record.httpStatus } : {}),
+			attempts: record.attempts,
 			at: iso(timeOf(audit.at)) ?? '',
 		};
 	}
@@ -195,7 +200,11 @@ export function givenUp(record: OutboundOutput, reason: string, nowMs: number): 
 
 function withStatus(record: OutboundOutput, status: OutboundStatus, nowMs: number): OutboundOutput {
 	const next = { ...record, status };
-	if (record.audit) next.audit = { ...record.audit, status, at: new Date(nowMs).toISOString() };
+	if (record.audit) {
+		// the ledger row follows the record: status, HTTP status, attempts, time
+		next.audit = { ...record.audit, status, httpStatus: record.httpStatus, attempts: record.attempts, at: new Date(nowMs).toISOString() };
+		if (record.httpStatus === undefined) delete next.audit.httpStatus;
+	}
 	return next;
 }
 
