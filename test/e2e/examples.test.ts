@@ -3,7 +3,7 @@
  * on Node 20): only the placeholder hosts
  * (crm.example.com, shop.example.com) are pointed at a local receiver (which needs allowPrivateTargets), and each
  * trigger gets a real API-key credential of its own (as the examples reference one each). KlickTipp → CRM delivers
- * the mapped contact; KlickTipp's "Save and test" request (contact 12345, isTest: true) is routed aside in both
+ * the mapped contact and parks a failed delivery in the dead-letter table; KlickTipp's "Save and test" request (contact 12345, isTest: true) is routed aside in both
  * examples and reaches no system. The deletion example (its own trigger, Event Type = Deletion Request) takes a
  * request without any marker as a deletion, calls both targets with DELETE, writes each outcome to its ledger (a
  * Data Table) and redelivers the failed one on its schedule (compressed here: every 2 s, Redeliver's schedule 1 s)
@@ -18,9 +18,10 @@ import path from 'node:path';
 import { dataTablesOf, ensureDataTables } from '../../scripts/data-tables.mjs';
 import { hasNode, nodeOutput, nodeRan, OUTBOUND_TYPE, ROOT, sleep, startSingle, TRIGGER_TYPE, type Execution, type SingleInstance, type WorkflowDefinition, type WorkflowNode, E2E_VERSIONS } from './harness';
 import { contactParams, CREDENTIAL_TYPE, credentialData, postForm, SECRETS } from './klicktipp';
-import { failTimes, ok, Receiver } from './receiver';
+import { always, failTimes, ok, Receiver } from './receiver';
 
 const LEDGER = 'KlickTipp deletion ledger';
+const DEAD_LETTERS = 'KlickTipp dead letters';
 const DELETIONS = 'klicktipp-deletions';
 /** The deletion example's Max Attempts for Send. */
 const SHOP_SEND_ATTEMPTS = 3;
@@ -63,7 +64,7 @@ for (const version of E2E_VERSIONS) describe(`examples/ in real n8n (n8n ${versi
 	const receiver = new Receiver();
 	const wf: Record<string, string> = {};
 
-	let ledger = { id: '', projectId: '' };
+	const tables = new Map<string, { id: string; projectId: string }>();
 
 	before(async () => {
 		await receiver.start();
@@ -73,8 +74,8 @@ for (const version of E2E_VERSIONS) describe(`examples/ in real n8n (n8n ${versi
 		// the data tables the examples name, created the way `npm start` creates them
 		for (const file of ['klicktipp-to-crm.json', 'klicktipp-deletion-requests.json']) {
 			const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8')) as WorkflowDefinition;
-			const tables = await ensureDataTables(async (method, urlPath, body) => await n8n.api.rest(method, urlPath, body), dataTablesOf(shipped));
-			ledger = tables.get(LEDGER) ?? ledger;
+			const created = await ensureDataTables(async (method, urlPath, body) => await n8n.api.rest(method, urlPath, body), dataTablesOf(shipped));
+			for (const [name, ref] of created) tables.set(name, ref);
 		}
 		wf.crm = await n8n.api.createAndActivate(loadExample('klicktipp-to-crm.json', receiver.url, contacts));
 		wf.deletion = await n8n.api.createAndActivate(loadExample('klicktipp-deletion-requests.json', receiver.url, deletions));
@@ -92,8 +93,11 @@ for (const version of E2E_VERSIONS) describe(`examples/ in real n8n (n8n ${versi
 		}
 	};
 
-	const ledgerRows = async (contactId: string): Promise<LedgerRow[]> =>
-		((await n8n.api.rest('GET', `/rest/projects/${ledger.projectId}/data-tables/${ledger.id}/rows?take=100`)).data.data as LedgerRow[]).filter((r) => r.contactId === contactId);
+	const tableRows = async (name: string): Promise<Array<Record<string, unknown>>> => {
+		const table = tables.get(name)!;
+		return (await n8n.api.rest('GET', `/rest/projects/${table.projectId}/data-tables/${table.id}/rows?take=100`)).data.data as Array<Record<string, unknown>>;
+	};
+	const ledgerRows = async (contactId: string): Promise<LedgerRow[]> => ((await tableRows(LEDGER)) as unknown as LedgerRow[]).filter((r) => r.contactId === contactId);
 
 	after(async () => {
 		await n8n?.stop();
@@ -145,8 +149,29 @@ for (const version of E2E_VERSIONS) describe(`examples/ in real n8n (n8n ${versi
 			source: 'klicktipp',
 		});
 		assert.equal(nodeOutput(exec, 'Send to CRM')[0].status, 'delivered');
-		assert.ok(nodeRan(exec, 'Delivered') && !nodeRan(exec, 'Failed: replay later'));
+		assert.ok(nodeRan(exec, 'Delivered') && !nodeRan(exec, 'Park for redelivery'));
 		assert.ok(!nodeRan(exec, 'Test event (not sent)'));
+	});
+
+	it('KlickTipp → CRM keeps what fails: a failed delivery is parked in the dead-letter table, replayable', async () => {
+		receiver.on('/crm/api/contacts/7003', always(503));
+		const res = await postForm(n8n.webhookUrl('klicktipp-contacts'), contactParams(7003, { apiKey: SECRETS.apiKey }));
+		assert.equal(res.status, 200);
+		const deadline = Date.now() + 30_000;
+		let parked: Array<Record<string, unknown>> = [];
+		while ((parked = (await tableRows(DEAD_LETTERS)).filter((r) => r.contactId === '7003')).length === 0) {
+			if (Date.now() > deadline) assert.fail('nothing parked');
+			await sleep(300);
+		}
+		assert.equal(parked.length, 1);
+		assert.equal(parked[0].status, 'failed');
+		assert.equal(parked[0].outbound, 'KlickTipp → CRM');
+		const record = JSON.parse(String(parked[0].record)) as { status: string; attempts: number; request: { method: string; url: string; webhookId: string } };
+		assert.equal(record.status, 'failed');
+		assert.equal(record.request.method, 'POST');
+		assert.match(record.request.url, /\/crm\/api\/contacts\/7003$/);
+		assert.equal(parked[0].webhookId, record.request.webhookId);
+		assert.equal(receiver.at('/crm/api/contacts/7003').length, record.attempts, "Send's attempts, nothing lost");
 	});
 
 	it("deletion example: KlickTipp's test deletion request (contact 12345) deletes nothing", async () => {

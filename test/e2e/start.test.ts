@@ -123,7 +123,8 @@ async function checkDataTables(api: N8nApi, output: string, port: number): Promi
 		const all = rows;
 		rows = async () => (await all()).filter((r) => outbounds.has(r.outbound) && /crm\.example\.com\/api\/contacts\/4712/.test(String(r.record)));
 		const trigger = wf.nodes.find((n: { type: string }) => n.type === TRIGGER_TYPE);
-		if (!trigger) continue;
+		// the demo points the CRM example's "Send to CRM" at the Demo CRM, so its contact is delivered, not stored
+		if (!trigger || file === 'klicktipp-to-crm.json') continue;
 		const key = new RegExp(`- ${escapeRe(wf.name)} \\([^\\n]*\\n +credential "[^"]+", API key (\\S+)`).exec(output)?.[1];
 		assert.ok(key, `examples/${file}: its key printed`);
 		const res = await postForm(`http://127.0.0.1:${port}/webhook/${trigger.parameters.path}`, contactParams(4712, { apiKey: key }));
