@@ -225,4 +225,21 @@ for (const version of E2E_VERSIONS) describe(`examples/ in real n8n (n8n ${versi
 			],
 		);
 	});
+	it("deletion wins: a delivered deletion marks that contact's parked contact data (deletionDeliveredAt), which Redeliver then supersedes", async () => {
+		// 7003 was parked by the CRM example above; its CRM now answers, so the deletion is delivered at once
+		receiver.on('/crm/api/contacts/7003', ok);
+		receiver.on('/shop/api/customers/7003', ok);
+		const res = await postForm(n8n.webhookUrl(DELETIONS), { SubscriberID: '7003', email: 'max.mustermann+7003@example.de', apiKey: SECRETS.apiKey });
+		assert.equal(res.status, 200);
+		const deadline = Date.now() + 30_000;
+		let parked: Array<Record<string, unknown>> = [];
+		while (!(parked = (await tableRows(DEAD_LETTERS)).filter((r) => r.contactId === '7003')).every((r) => r.deletionDeliveredAt)) {
+			if (Date.now() > deadline) assert.fail(`not marked: ${JSON.stringify(parked.map(({ record, ...r }) => r))}`);
+			await sleep(300);
+		}
+		assert.equal(parked.length, 1);
+		const record = JSON.parse(String(parked[0].record)) as { firstAttemptAt: string };
+		assert.ok(Date.parse(String(parked[0].deletionDeliveredAt)) >= Date.parse(record.firstAttemptAt), 'marked after the contact data was captured');
+		assert.ok(Date.parse(String(parked[0].nextAttemptAt)) <= Date.now(), 'due now, so the next Redeliver run supersedes and deletes it');
+	});
 });
