@@ -6,6 +6,7 @@ import type { INodeProperties } from 'n8n-workflow';
 import { outboundProperties } from '../../nodes/KlickTippOutbound/description';
 import { SetupError } from '../../nodes/core/outbound/errors';
 import type { SetupParameters } from '../../nodes/core/outbound/setup';
+import { hasBody, OUTBOUND_METHODS } from '../../nodes/core/outbound/encoding';
 import { DEFAULTS, itemConfig, parseOptions, parseSetup, requestHeaders } from '../../nodes/core/outbound/setup';
 
 const base: SetupParameters = {
@@ -36,6 +37,11 @@ describe('outbound setup: defaults (one home, the node description shows them)',
 		return found;
 	};
 	const option = (name: string) => property(name, property('options').options as INodeProperties[]);
+	it('the Method options are the core\'s methods; Format shows exactly for the methods with a body', () => {
+		const methods = (property('method').options as Array<{ value: string }>).map((o) => o.value);
+		assert.deepEqual([...methods].sort(), [...OUTBOUND_METHODS].sort());
+		assert.deepEqual([...(property('format').displayOptions?.show?.method ?? [])].sort(), OUTBOUND_METHODS.filter(hasBody).sort());
+	});
 	it('every default in the description is the core default', () => {
 		assert.deepEqual(property('events').default, DEFAULTS.events);
 		assert.equal(property('authentication').default, DEFAULTS.authentication);
