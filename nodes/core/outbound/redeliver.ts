@@ -221,8 +221,9 @@ export function dueAt(record: OutboundOutput, rules: RedeliveryRules, nowMs: num
 }
 
 /**
- * What Redeliver does with one input item: keep it (not failed, or not due), give it up (not a record, never sent,
- * not replayable, too old, schedule used up) or send its request again.
+ * What Redeliver does with one input item: keep it (not failed, or not due), supersede it (contact data whose
+ * contact's deletion was delivered since: supersededByDeletion), give it up (not a record, never sent, not replayable,
+ * too old, schedule used up) or send its request again.
  */
 export function redeliveryStep(json: Record<string, unknown>, rules: RedeliveryRules, nowMs: number): RedeliveryStep {
 	const stored = findRecord(json);
