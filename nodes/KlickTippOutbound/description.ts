@@ -129,17 +129,20 @@ export const outboundProperties: INodeProperties[] = [
 		displayOptions: { hide: { operation: ['redeliver'] } },
 		type: 'options',
 		options: [
+			{ name: 'DELETE', value: 'DELETE', description: 'Delete in a CRM (DELETE /contacts/__id__): every parameter goes into the URL query, no body' },
 			{ name: 'GET', value: 'GET', description: 'Every parameter goes into the URL query' },
-			{ name: 'POST', value: 'POST' },
+			{ name: 'PATCH', value: 'PATCH', description: 'Update part of a record: the parameters in the body, like POST' },
+			{ name: 'POST', value: 'POST', description: 'The parameters in the body (KlickTipp\'s default)' },
+			{ name: 'PUT', value: 'PUT', description: 'Replace a record: the parameters in the body, like POST' },
 		],
 		default: 'POST',
-		description: 'The HTTP method the receiving system expects',
+		description: 'The HTTP method the receiving system expects. KlickTipp offers POST and GET; PUT, PATCH and DELETE are for CRM APIs.',
 	},
 	{
 		displayName: 'Format',
 		name: 'format',
 		type: 'options',
-		displayOptions: { show: { method: ['POST'] }, hide: { operation: ['redeliver'] } },
+		displayOptions: { show: { method: ['POST', 'PUT', 'PATCH'] }, hide: { operation: ['redeliver'] } },
 		options: [
 			{ name: 'JSON', value: 'json', description: 'Content type application/JSON (recommended by KlickTipp)' },
 			{ name: 'Form Data', value: 'form', description: 'Content type application/x-www-form-urlencoded, UTF-8' },

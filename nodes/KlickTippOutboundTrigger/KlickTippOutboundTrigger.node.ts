@@ -182,7 +182,7 @@ export class KlickTippOutboundTrigger implements INodeType {
 			},
 			{
 				displayName:
-					'For Auto, add a static value named "event" (or the name set under Options › Event Parameter) with the value "deletion" to the deletion webhook in KlickTipp. Requests without it go to "Contact Data".',
+					'For Auto, add a static value named "event" (or the name set under Options › Event Parameter) with the value "deletion" to the deletion webhook in KlickTipp. A request without it (missing or misspelled) is answered 200 and goes to "Contact Data": a deletion request would then delete nothing. For deletion requests prefer a trigger of their own with Event Type "Deletion Request": every request on it is a deletion, marker or not.',
 				name: 'autoNotice',
 				type: 'notice',
 				default: '',

@@ -10,6 +10,8 @@ describe('inbound classify', () => {
 	it('takes contactData and deletionRequest as configured', () => {
 		assert.equal(classifyEvent(p({ event: 'deletion' }), 'contactData'), 'contactData');
 		assert.equal(classifyEvent(p({}), 'deletionRequest'), 'deletionRequest');
+		// a dedicated deletion trigger: no marker (missing, misspelled, contradicting) can make it contact data
+		for (const event of ['contact', 'deletoin', '', 'contactData']) assert.equal(classifyEvent(p({ event }), 'deletionRequest'), 'deletionRequest', event);
 		assert.equal(classifyEvent(p({}), 'somethingElse'), 'contactData');
 	});
 	it('auto: deletion / delete / deletion_request in any case and with spaces', () => {

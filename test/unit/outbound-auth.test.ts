@@ -28,6 +28,11 @@ describe('outbound auth: API key placement', () => {
 		assert.equal(json.body, encodeRequest('POST', 'json', 'https://x/h', [...params, ['access_key', key]]).body);
 		const get = applyAuth(encodeRequest('GET', 'json', 'https://x/h?a=1', params), 'apiKey', cred);
 		assert.equal(get.url, encodeRequest('GET', 'json', 'https://x/h?a=1', [...params, ['access_key', key]]).url, 'GET: the query');
+		const del = applyAuth(encodeRequest('DELETE', 'json', 'https://x/h/7', params), 'apiKey', cred);
+		assert.equal(del.url, encodeRequest('DELETE', 'json', 'https://x/h/7', [...params, ['access_key', key]]).url, 'DELETE: the query');
+		assert.equal(del.body, null, 'DELETE: no body');
+		const put = applyAuth(encodeRequest('PUT', 'json', 'https://x/h', params), 'apiKey', cred);
+		assert.equal(put.body, encodeRequest('PUT', 'json', 'https://x/h', [...params, ['access_key', key]]).body, 'PUT: the body');
 		assert.equal(applyAuth(encodeRequest('POST', 'form', 'https://x/h', []), 'apiKey', cred).body, `access_key=${key}`);
 		assert.equal(applyAuth(encodeRequest('POST', 'json', 'https://x/h', []), 'apiKey', cred).body, `{"access_key":"${key}"}`);
 	});

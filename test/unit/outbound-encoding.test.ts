@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { appendQuery, encodeRequest, formEncode } from '../../nodes/core/outbound/encoding';
+import { appendQuery, encodeRequest, formEncode, hasBody, OUTBOUND_METHODS } from '../../nodes/core/outbound/encoding';
 
 describe('outbound encoding', () => {
 	const params: Array<[string, string]> = [
@@ -39,5 +39,18 @@ describe('outbound encoding', () => {
 		assert.equal(appendQuery('https://x/p?k=v&', [['a', '1']]), 'https://x/p?k=v&a=1');
 		assert.equal(appendQuery('https://x/p?k=v#frag', [['a', '1']]), 'https://x/p?k=v&a=1#frag');
 		assert.equal(formEncode([]), '');
+	});
+
+	it('the body rule: POST, PUT and PATCH send a body in the format; GET and DELETE send the parameters in the query, no body', () => {
+		assert.deepEqual(OUTBOUND_METHODS.filter(hasBody), ['POST', 'PUT', 'PATCH']);
+		for (const method of ['PUT', 'PATCH'] as const) {
+			const json = encodeRequest(method, 'json', 'https://crm.example.com/contacts/7', params);
+			assert.deepEqual(json, { ...encodeRequest('POST', 'json', 'https://crm.example.com/contacts/7', params), method }, `${method} json like POST`);
+			const form = encodeRequest(method, 'form', 'https://crm.example.com/contacts/7', params);
+			assert.deepEqual(form, { ...encodeRequest('POST', 'form', 'https://crm.example.com/contacts/7', params), method }, `${method} form like POST`);
+		}
+		const del = encodeRequest('DELETE', 'json', 'https://crm.example.com/contacts/7?hard=1', [['contact_id', '7']]);
+		assert.deepEqual(del, { method: 'DELETE', url: 'https://crm.example.com/contacts/7?hard=1&contact_id=7', body: null, contentType: null });
+		assert.deepEqual(encodeRequest('DELETE', 'form', 'https://x/c/7', []), { method: 'DELETE', url: 'https://x/c/7', body: null, contentType: null });
 	});
 });

@@ -205,10 +205,21 @@ describe('outbound handle: finishRun shapes the records', () => {
 
 	it('a deletion request gets its audit record with the final status', () => {
 		const setup = setupOf();
-		const items = [{ event: 'delete', contact: { id: '5', email: 'Del@Example.de' } }];
+		const items = [{ event: 'delete', eventId: 'evt_1', receivedAt: new Date(NOW - 1000).toISOString(), contact: { id: '5', email: 'Del@Example.de' } }];
 		const plans = planItems(setup, items, () => configOf(setup), undefined);
 		const run = finishRun(setup, items, plans, [delivered()], undefined, { now: () => NOW });
-		assert.deepEqual(run.records[0].audit, { contactId: '5', email: 'del@example.de', outbound: 'CRM', status: 'delivered', at: new Date(NOW).toISOString() });
+		const result = delivered();
+		assert.deepEqual(run.records[0].audit, {
+			eventId: 'evt_1',
+			receivedAt: new Date(NOW - 1000).toISOString(),
+			contactId: '5',
+			email: 'del@example.de',
+			outbound: 'CRM',
+			status: 'delivered',
+			httpStatus: result.httpStatus,
+			attempts: result.attempts,
+			at: new Date(NOW).toISOString(),
+		});
 	});
 
 	it('the test request names contact 12345 when it fails', () => {

@@ -16,8 +16,25 @@ describe('outbound output: audit record', () => {
 			email: 'max@example.de',
 			outbound: 'CRM',
 			status: 'delivered',
+			attempts: 0,
 			at: '2026-01-01T00:00:00.000Z',
 		});
+	});
+	it('the ledger row: event id and received time from the trigger\'s item, HTTP status and attempts from the delivery', () => {
+		const fromTrigger = { ...item, event: 'deletionRequest', eventId: 'evt_9f2c', receivedAt: '2026-01-01T00:00:00Z' };
+		assert.deepEqual(auditRecord(fromTrigger, 'Deletion → CRM', 'failed', Date.UTC(2026, 0, 1, 0, 0, 3), { httpStatus: 503, attempts: 3 }), {
+			eventId: 'evt_9f2c',
+			receivedAt: '2026-01-01T00:00:00.000Z',
+			contactId: '4711',
+			email: 'max@example.de',
+			outbound: 'Deletion → CRM',
+			status: 'failed',
+			httpStatus: 503,
+			attempts: 3,
+			at: '2026-01-01T00:00:03.000Z',
+		});
+		const odd = auditRecord({ ...fromTrigger, eventId: '', receivedAt: 'yesterday' }, 'CRM', 'failed', 0, { attempts: 1 });
+		assert.ok(!('eventId' in odd) && !('receivedAt' in odd) && !('httpStatus' in odd), 'no empty or unreadable fields');
 	});
 });
 

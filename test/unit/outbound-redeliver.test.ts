@@ -18,6 +18,8 @@ import type { OutboundOutput } from '../../nodes/core/outbound/output';
 import { dueAt, findRecord, redeliveredRecord, redeliveryStep, replayOf } from '../../nodes/core/outbound/redeliver';
 import type { RedeliveryRules } from '../../nodes/core/outbound/schedule';
 import { DEFAULT_SCHEDULE, parseSchedule } from '../../nodes/core/outbound/schedule';
+import type { OutboundMethod } from '../../nodes/core/outbound/encoding';
+import { hasBody } from '../../nodes/core/outbound/encoding';
 import type { OutboundSetup, RedeliverySetup } from '../../nodes/core/outbound/setup';
 import { DEFAULTS, parseOptions, parseRedeliverySetup } from '../../nodes/core/outbound/setup';
 import { verifySignature } from '../../nodes/core/signature';
@@ -124,6 +126,18 @@ describe('redeliver: reading the request back', () => {
 		assert.ok(read.ok);
 		assert.equal(read.request.body, '{"email":"a@example.de"}');
 	});
+	it('PUT and PATCH replay their body; DELETE, like GET, has none', () => {
+		for (const method of ['put', 'PATCH']) {
+			const read = replayOf(request({ method }));
+			assert.ok(read.ok);
+			assert.equal(read.request.method, method.toUpperCase());
+			assert.equal(read.request.body, (request({}) as { body: string }).body);
+		}
+		const del = replayOf(request({ method: 'delete', body: 'ignored' }));
+		assert.ok(del.ok);
+		assert.equal(del.request.method, 'DELETE');
+		assert.equal(del.request.body, null);
+	});
 	it('GET has no body', () => {
 		const read = replayOf(request({ method: 'get', body: 'ignored' }));
 		assert.ok(read.ok);
@@ -137,7 +151,8 @@ describe('redeliver: reading the request back', () => {
 		['a URL with a password', { url: 'https://u:p@crm.example.com/' }, /URL is not usable/],
 		['a non-http URL', { url: 'file:///etc/passwd' }, /URL is not usable/],
 		['a header that would split the request', { headers: { 'x-a': 'v\r\nx-b: 1' } }, /invalid header "x-a"/],
-		['a method other than POST/GET', { method: 'DELETE' }, /method "DELETE"/],
+		['a method the node does not send', { method: 'HEAD' }, /method "HEAD" \(POST, GET, PUT, PATCH, DELETE expected\)/],
+		['a PUT without body', { method: 'PUT', body: null }, /has no body/],
 		['a POST without body', { body: null }, /has no body/],
 	] as const) {
 		it(`refused: ${what}`, () => {
@@ -199,6 +214,50 @@ describe('redeliver: what happens to each item', () => {
 	});
 });
 
+describe('redeliver: deletion wins over waiting deliveries', () => {
+	const captured = new Date(NOW - 10 * M).toISOString();
+	const row = (deletionDeliveredAt: unknown, over: Record<string, unknown> = {}) => ({
+		id: 3,
+		contactId: '4711',
+		deletionDeliveredAt,
+		record: JSON.stringify(failedRecord({ firstAttemptAt: captured, ...over })),
+	});
+	it('contact data captured before the contact\'s deletion was delivered is not sent again: superseded, with the reason', () => {
+		const step = redeliveryStep(row(new Date(NOW - 1 * M).toISOString()), RULES, NOW);
+		assert.equal(step.kind, 'superseded');
+		assert.equal(step.record.status, 'superseded');
+		assert.equal(step.record.nextAttemptAt, undefined);
+		assert.match(String(step.record.reason), /deletion request was delivered at .*deletion wins\. Last: HTTP 503$/);
+	});
+	it('also when not due yet, never sent, or without a first attempt time (counts as older); the field may sit on the record', () => {
+		assert.equal(redeliveryStep(row(new Date(NOW).toISOString(), { nextAttemptAt: new Date(NOW + H).toISOString() }), RULES, NOW).kind, 'superseded');
+		assert.equal(redeliveryStep(row(NOW - M, { firstAttemptAt: undefined }), RULES, NOW).kind, 'superseded');
+		assert.equal(redeliveryStep(failedRecord({ deletionDeliveredAt: new Date(NOW).toISOString() }), RULES, NOW).kind, 'superseded');
+	});
+	it('sent as usual: no deletion, an unreadable time, contact data captured after the deletion, a deletion request\'s own record', () => {
+		assert.equal(redeliveryStep(row(undefined), RULES, NOW).kind, 'send');
+		assert.equal(redeliveryStep(row(''), RULES, NOW).kind, 'send');
+		assert.equal(redeliveryStep(row('not a time'), RULES, NOW).kind, 'send');
+		assert.equal(redeliveryStep(row(new Date(NOW - 11 * M).toISOString()), RULES, NOW).kind, 'send', 'the person came back after the deletion');
+		const audit = { contactId: '4711', email: 'a@example.de', outbound: 'Deletion → CRM', status: 'failed', at: captured };
+		assert.equal(redeliveryStep(row(new Date(NOW).toISOString(), { audit }), RULES, NOW).kind, 'send');
+	});
+	it('delivered, dead and superseded records stay as they are', () => {
+		for (const status of ['delivered', 'dead', 'superseded']) {
+			assert.equal(redeliveryStep(row(new Date(NOW).toISOString(), { status }), RULES, NOW).kind, 'keep', status);
+		}
+	});
+	it('a superseded record is no failure of the run, and nothing is sent for it', () => {
+		const setup = redeliverySetup(sendSetup('none', undefined, 'POST', 'json'));
+		const plans = planRedeliveries(setup, [row(new Date(NOW).toISOString()), row(undefined)], NOW);
+		assert.deepEqual(plans.map((p) => p.kind), ['superseded', 'send']);
+		const run = finishRedeliveries(setup, plans, [null, result({ status: 'delivered', httpStatus: 200, reason: undefined })], () => NOW);
+		assert.deepEqual(run.records.map((r) => r.status), ['superseded', 'delivered']);
+		assert.deepEqual(run.failed, []);
+		assert.equal(run.summary, undefined);
+	});
+});
+
 describe('redeliver: the record after one redelivery', () => {
 	const sent = (over: Record<string, unknown> = {}) => {
 		const step = redeliveryStep(failedRecord(over), RULES, NOW + H);
@@ -241,10 +300,14 @@ describe('redeliver: the record after one redelivery', () => {
 		assert.equal(record.status, 'dead');
 		assert.match(String(record.reason), /no redelivery left in the schedule after 3/);
 	});
-	it('a deletion request\'s audit record follows the status and time', () => {
-		const audit = { contactId: '1', email: 'a@example.de', outbound: 'CRM', status: 'failed', at: new Date(NOW - H).toISOString() };
+	it('a deletion request\'s audit record (its ledger row) follows the status, HTTP status, attempts and time', () => {
+		const audit = { eventId: 'evt_1', receivedAt: new Date(NOW - H).toISOString(), contactId: '1', email: 'a@example.de', outbound: 'CRM', status: 'failed', httpStatus: 503, attempts: 5, at: new Date(NOW - H).toISOString() };
 		const record = redeliveredRecord(sent({ audit }), result({ status: 'delivered', httpStatus: 200 }), RULES, NOW, false);
-		assert.deepEqual(record.audit, { ...audit, status: 'delivered', at: new Date(NOW).toISOString() });
+		assert.deepEqual(record.audit, { ...audit, status: 'delivered', httpStatus: 200, attempts: record.attempts, at: new Date(NOW).toISOString() });
+		assert.equal(record.attempts, 6);
+		const stored = redeliveryStep({ id: 1, record: JSON.stringify(failedRecord({ audit, redeliveries: 9 })) }, RULES, NOW);
+		assert.equal(stored.kind, 'dead');
+		assert.deepEqual(stored.record.audit, { ...audit, status: 'dead', at: new Date(NOW).toISOString() }, 'read back from JSON text, given up');
 	});
 	it('Log Response Body: the last response only when asked', () => {
 		assert.equal(redeliveredRecord(sent(), result({ responseBody: 'down' }), RULES, NOW, false).response, undefined);
@@ -261,7 +324,7 @@ const CREDENTIALS: Record<AuthenticationMode, KlickTippCredential | undefined> =
 	signature: { signingSecret: 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64') },
 };
 
-function sendSetup(authentication: AuthenticationMode, credential: KlickTippCredential | undefined, method: 'POST' | 'GET', format: 'json' | 'form'): OutboundSetup {
+function sendSetup(authentication: AuthenticationMode, credential: KlickTippCredential | undefined, method: OutboundMethod, format: 'json' | 'form'): OutboundSetup {
 	return {
 		name: 'CRM',
 		label: 'crm',
@@ -309,8 +372,8 @@ function storedFailure(setup: OutboundSetup): { row: Record<string, unknown>; se
 
 describe('redeliver hub: a stored record is sent again exactly as Send sent it', () => {
 	for (const authentication of ['none', 'apiKey', 'basicAuth', 'signature'] as const) {
-		for (const [method, format] of [['POST', 'json'], ['POST', 'form'], ['GET', 'json']] as const) {
-			it(`${authentication}, ${method}${method === 'POST' ? ` ${format}` : ''}: same method, URL, body, headers, webhook-id; no secret stored`, () => {
+		for (const [method, format] of [['POST', 'json'], ['POST', 'form'], ['GET', 'json'], ['PUT', 'json'], ['PATCH', 'form'], ['DELETE', 'json']] as const) {
+			it(`${authentication}, ${method}${hasBody(method) ? ` ${format}` : ''}: same method, URL, body, headers, webhook-id; no secret stored`, () => {
 				const send = sendSetup(authentication, CREDENTIALS[authentication], method, format);
 				const { row, sent } = storedFailure(send);
 				for (const secret of send.secrets) assert.ok(!String(row.record).includes(secret), 'no secret in the stored record');

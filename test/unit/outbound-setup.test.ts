@@ -6,6 +6,7 @@ import type { INodeProperties } from 'n8n-workflow';
 import { outboundProperties } from '../../nodes/KlickTippOutbound/description';
 import { SetupError } from '../../nodes/core/outbound/errors';
 import type { SetupParameters } from '../../nodes/core/outbound/setup';
+import { hasBody, OUTBOUND_METHODS } from '../../nodes/core/outbound/encoding';
 import { DEFAULTS, itemConfig, parseOptions, parseSetup, requestHeaders } from '../../nodes/core/outbound/setup';
 
 const base: SetupParameters = {
@@ -36,6 +37,11 @@ describe('outbound setup: defaults (one home, the node description shows them)',
 		return found;
 	};
 	const option = (name: string) => property(name, property('options').options as INodeProperties[]);
+	it('the Method options are the core\'s methods; Format shows exactly for the methods with a body', () => {
+		const methods = (property('method').options as Array<{ value: string }>).map((o) => o.value);
+		assert.deepEqual([...methods].sort(), [...OUTBOUND_METHODS].sort());
+		assert.deepEqual([...(property('format').displayOptions?.show?.method ?? [])].sort(), OUTBOUND_METHODS.filter(hasBody).sort());
+	});
 	it('every default in the description is the core default', () => {
 		assert.deepEqual(property('events').default, DEFAULTS.events);
 		assert.equal(property('authentication').default, DEFAULTS.authentication);
@@ -108,9 +114,11 @@ describe('outbound setup: parseSetup validates the parameters', () => {
 		await refused({ outboundName: '  ' }, /^Parameter "Outbound Name" \(outboundName\) is required$/);
 		await refused({ events: ['contactData', 'tagged'] }, /^Parameter "Events" \(events\) has an unknown event "tagged"$/);
 		await refused({ authentication: 'oauth' }, /^Parameter "Authentication" \(authentication\) has an unknown value "oauth"$/);
-		await refused({ method: 'PUT' }, /^Parameter "Method" \(method\) must be POST or GET, not "PUT"$/);
+		await refused({ method: 'HEAD' }, /^Parameter "Method" \(method\) must be one of POST, GET, PUT, PATCH, DELETE, not "HEAD"$/);
 		await refused({ format: 'xml' }, /^Parameter "Format" \(format\) must be json or form, not "xml"$/);
-		await refused({ method: 'GET', formatSet: true }, /^Parameter "Format" \(format\) applies only to POST/);
+		await refused({ method: 'GET', formatSet: true }, /^Parameter "Format" \(format\) applies only to POST, PUT and PATCH: with GET/);
+		await refused({ method: 'DELETE', formatSet: true }, /^Parameter "Format" \(format\) applies only to POST, PUT and PATCH: with DELETE/);
+		await refused({ method: 'PUT', format: 'xml' }, /^Parameter "Format" \(format\) must be json or form, not "xml"$/);
 	});
 	it('loads the credential only when the authentication needs one, and refuses one that does not fit, masked', async () => {
 		const setup = await parseSetup({ ...base, authentication: 'apiKey' }, async () => ({ apiKey: 'k-0123456789', keyName: 'apiKey' }));
@@ -120,6 +128,16 @@ describe('outbound setup: parseSetup validates the parameters', () => {
 			parseSetup({ ...base, authentication: 'apiKey' }, async () => ({ apiKey: 'key\nwith-break-123', keyName: 'X-Key', keyLocation: 'header' })),
 			(error: unknown) => error instanceof SetupError && !error.message.includes('with-break') && /Open the credential/.test(error.details.description ?? ''),
 		);
+	});
+	it('PUT and PATCH take the format like POST; DELETE none (its parameters go into the query)', async () => {
+		for (const method of ['put', 'patch'] as const) {
+			const setup = await parseSetup({ ...base, method, format: 'form', formatSet: true }, noCredential);
+			assert.equal(setup.method, method.toUpperCase());
+			assert.equal(setup.format, 'form');
+		}
+		const del = await parseSetup({ ...base, method: 'delete', format: undefined, formatSet: false }, noCredential);
+		assert.equal(del.method, 'DELETE');
+		assert.equal(del.format, DEFAULTS.format);
 	});
 	it('GET without a format; the item configuration carries method, format and headers', async () => {
 		const setup = await parseSetup({ ...base, method: 'get' }, noCredential);

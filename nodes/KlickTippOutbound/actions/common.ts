@@ -3,7 +3,7 @@
  * and sleep as the delivery's side effects, and handing the records to n8n (error output, or the node's error).
  * Everything that decides something lives in ../../core/outbound.
  */
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IHttpRequestMethods, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import type { DeliveryDeps, WireRequest, WireResponse } from '../../core/outbound/deliver';
@@ -48,7 +48,7 @@ export function deliveryDeps(ctx: IExecuteFunctions, setup: DeliverySetup): Deli
 	return {
 		send: async (req: WireRequest): Promise<WireResponse> => {
 			const res = (await ctx.helpers.httpRequest({
-				method: req.method as 'GET' | 'POST',
+				method: req.method as IHttpRequestMethods,
 				url: req.url,
 				headers: req.headers,
 				body: req.body ?? undefined,

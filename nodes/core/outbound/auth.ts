@@ -8,7 +8,7 @@ import type { AuthenticationMode, KlickTippCredential } from '../credential';
 import { apiKeyLocation, credentialFields } from '../credential';
 import { signPayload } from '../signature';
 import type { EncodedRequest, OutboundMethod } from './encoding';
-import { appendQuery, formEncode, jsonEncode } from './encoding';
+import { appendQuery, formEncode, hasBody, jsonEncode } from './encoding';
 
 /**
  * The parameter name the authentication adds to the request's own parameters (the API key as a static value), so
@@ -78,7 +78,7 @@ function withBodyParam(body: string | null, contentType: string, param: [string,
 
 /**
  * Applies the credential to a request built before authentication: the API key as a static value (the body, or the
- * query for GET), a query parameter or a header; or HTTP Basic. The request's own authentication decides. Signatures
+ * query for GET and DELETE), a query parameter or a header; or HTTP Basic. The request's own authentication decides. Signatures
  * are added per attempt by `signRequest` (the timestamp is part of the signed content). Throws when an API key
  * static value cannot be added to the body (not the JSON object or form the outbound sends).
  */
@@ -90,7 +90,7 @@ export function authorize(request: ReplayRequest, cred: KlickTippCredential | un
 	const { apiKey, keyName, username, password } = credentialFields(cred);
 	if (request.authentication === 'apiKey' && cred) {
 		const where = apiKeyLocation(cred);
-		if (where === 'query' || (where === 'body' && request.method === 'GET')) {
+		if (where === 'query' || (where === 'body' && !hasBody(request.method))) {
 			url = appendQuery(url, [[keyName, apiKey]]);
 		} else if (where === 'body') {
 			body = withBodyParam(body, contentType ?? '', [keyName, apiKey]);

@@ -1,19 +1,34 @@
 /**
  * Encoding of an outbound's parameters into the exact request that is sent: JSON or form (UTF-8) bodies for
- * POST, or the query string for GET (appended to a query the URL already has, as in WP Fusion's
- * `https://x/?wpf_action=add&access_key=…`). No n8n imports.
+ * POST, PUT and PATCH, or the query string for GET and DELETE (appended to a query the URL already has, as in WP
+ * Fusion's `https://x/?wpf_action=add&access_key=…`). No n8n imports.
  */
 import { encodeFormComponent } from '../secrets';
 
-export type OutboundMethod = 'POST' | 'GET';
+/** KlickTipp's own two (POST, GET) and what CRM APIs use to update (PUT, PATCH) and delete (DELETE). */
+export const OUTBOUND_METHODS = ['POST', 'GET', 'PUT', 'PATCH', 'DELETE'] as const;
+export type OutboundMethod = (typeof OUTBOUND_METHODS)[number];
 export type OutboundFormat = 'json' | 'form';
+
+export function isOutboundMethod(value: string): value is OutboundMethod {
+	return (OUTBOUND_METHODS as readonly string[]).includes(value);
+}
+
+/**
+ * The body rule: POST, PUT and PATCH carry the parameters in a body (JSON or form); GET and DELETE in the URL query
+ * and send no body. A DELETE body has no defined meaning (RFC 9110 §9.3.5) and some servers and proxies drop or
+ * refuse it; CRM APIs delete by URL (`DELETE /contacts/{id}`), so the ID goes into the URL as a placeholder.
+ */
+export function hasBody(method: OutboundMethod): boolean {
+	return method !== 'GET' && method !== 'DELETE';
+}
 
 export interface EncodedRequest {
 	method: OutboundMethod;
 	url: string;
-	/** The exact body string that is sent (UTF-8), or null for GET. */
+	/** The exact body string that is sent (UTF-8), or null for GET and DELETE. */
 	body: string | null;
-	/** Content-Type header for the body, or null for GET. */
+	/** Content-Type header for the body, or null for GET and DELETE. */
 	contentType: string | null;
 }
 
@@ -55,7 +70,7 @@ export function encodeRequest(
 	url: string,
 	params: ReadonlyArray<readonly [string, string]>,
 ): EncodedRequest {
-	if (method === 'GET') {
+	if (!hasBody(method)) {
 		return { method, url: appendQuery(url, params), body: null, contentType: null };
 	}
 	if (format === 'form') {

@@ -11,8 +11,12 @@ import type { DeliveryResult } from './deliver';
 import { contactIdOf, emailOf } from './mapping';
 import type { OutboundSetup } from './setup';
 
-/** `dead`: Redeliver gave up (schedule exhausted, too old, 410 Gone, or nothing that can be sent again). */
-export type OutboundStatus = 'delivered' | 'failed' | 'skipped' | 'dead';
+/**
+ * `dead`: Redeliver gave up (schedule exhausted, too old, 410 Gone, or nothing that can be sent again).
+ * `superseded`: Redeliver did not send contact data again because the contact's deletion request was delivered
+ * after it was captured (deletion wins; redeliver.ts `supersededByDeletion`).
+ */
+export type OutboundStatus = 'delivered' | 'failed' | 'skipped' | 'dead' | 'superseded';
 
 export interface OutboundOutput {
 	outbound: { name: string; label: string };
@@ -34,7 +38,24 @@ export interface OutboundOutput {
 	 */
 	request: RequestView;
 	response?: { body: unknown };
-	audit?: { contactId: string; email: string; outbound: string; status: OutboundStatus; at: string };
+	audit?: AuditRecord;
+}
+
+/**
+ * The audit record of a deletion request: one row of the deletion ledger per target. `eventId` and `receivedAt` come
+ * from the trigger's item (KlickTipp Outbound Trigger), `httpStatus` and `attempts` from the delivery so far; `at` is
+ * when this status was reached.
+ */
+export interface AuditRecord {
+	eventId?: string;
+	receivedAt?: string;
+	contactId: string;
+	email: string;
+	outbound: string;
+	status: OutboundStatus;
+	httpStatus?: number;
+	attempts: number;
+	at: string;
 }
 
 export type RequestView = Partial<Omit<ReplayRequest, 'method' | 'url' | 'body'>> & {
@@ -50,25 +71,32 @@ export function requestView(built: BuiltRequest | undefined, fallbackMethod: str
 	return { method, url, body, headers: { ...headers }, webhookId, authentication };
 }
 
-/** The audit record a data-protection audit asks for, for a deletion request. */
+/** The audit record a data-protection audit asks for, for a deletion request (a ledger row, see AuditRecord). */
 export function auditRecord(
 	json: Record<string, unknown>,
 	outboundName: string,
 	status: OutboundStatus,
 	atMs: number,
-): NonNullable<OutboundOutput['audit']> {
-	return {
+	delivery: { httpStatus?: number; attempts: number } = { attempts: 0 },
+): AuditRecord {
+	const received = typeof json.receivedAt === 'string' ? Date.parse(json.receivedAt) : NaN;
+	const audit: AuditRecord = {
+		...(typeof json.eventId === 'string' && json.eventId !== '' ? { eventId: json.eventId } : {}),
+		...(Number.isNaN(received) ? {} : { receivedAt: new Date(received).toISOString() }),
 		contactId: contactIdOf(json),
 		email: emailOf(json).toLowerCase(),
 		outbound: outboundName,
 		status,
+		...(delivery.httpStatus !== undefined ? { httpStatus: delivery.httpStatus } : {}),
+		attempts: delivery.attempts,
 		at: new Date(atMs).toISOString(),
 	};
+	return audit;
 }
 
 /** Adds the audit record when the item is a deletion request. */
 function withAudit(output: OutboundOutput, json: Record<string, unknown>, setup: OutboundSetup, atMs: number): OutboundOutput {
-	if (eventOf(json) === 'deletionRequest') output.audit = auditRecord(json, setup.name, output.status, atMs);
+	if (eventOf(json) === 'deletionRequest') output.audit = auditRecord(json, setup.name, output.status, atMs, output);
 	return output;
 }
 

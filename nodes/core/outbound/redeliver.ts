@@ -6,6 +6,7 @@
 import { authenticationModeOf, breaksHeader, isHeaderName } from '../credential';
 import type { ReplayRequest } from './auth';
 import { urlProblem } from './build';
+import { hasBody, isOutboundMethod, OUTBOUND_METHODS } from './encoding';
 import type { DeliveryResult } from './deliver';
 import type { OutboundOutput, OutboundStatus, RequestView } from './output';
 import type { RedeliveryRules } from './schedule';
@@ -60,12 +61,12 @@ export function replayOf(view: Record<string, unknown> | undefined): { ok: true;
 	const bad = (what: string) => ({ ok: false as const, reason: `The record's request ${what}, so it cannot be sent again` });
 	if (!view) return bad('is missing');
 	const method = String(view.method ?? '').toUpperCase();
-	if (method !== 'POST' && method !== 'GET') return bad(`has the method "${String(view.method ?? '').slice(0, 20)}" (POST or GET expected)`);
+	if (!isOutboundMethod(method)) return bad(`has the method "${String(view.method ?? '').slice(0, 20)}" (${OUTBOUND_METHODS.join(', ')} expected)`);
 	const url = typeof view.url === 'string' ? view.url : '';
 	const urlIssue = urlProblem(url);
 	if (urlIssue) return bad(`URL is not usable (${urlIssue})`);
 	let body: string | null = null;
-	if (method === 'POST') {
+	if (hasBody(method)) {
 		if (typeof view.body === 'string') body = view.body;
 		else if (objectOf(view.body)) body = JSON.stringify(view.body);
 		else return bad('has no body');
@@ -104,11 +105,16 @@ export function normalizeRecord(stored: Record<string, unknown>, request: Reques
 	if (response) record.response = { body: response.body };
 	const audit = objectOf(stored.audit);
 	if (audit) {
+		const receivedAt = iso(timeOf(audit.receivedAt));
 		record.audit = {
+			...(typeof audit.eventId === 'string' && audit.eventId !== '' ? { eventId: audit.eventId } : {}),
+			...(receivedAt ? { receivedAt } : {}),
 			contactId: String(audit.contactId ?? ''),
 			email: String(audit.email ?? ''),
 			outbound: String(audit.outbound ?? record.outbound.name),
 			status: record.status,
+			...(record.httpStatus !== undefined ? { httpStatus: record.httpStatus } : {}),
+			attempts: record.attempts,
 			at: iso(timeOf(audit.at)) ?? '',
 		};
 	}
@@ -125,11 +131,38 @@ function unusableView(view: Record<string, unknown> | undefined): RequestView {
 	};
 }
 
+/** The item field that tells Redeliver when the contact's deletion request was delivered (a Data Table column). */
+export const DELETION_DELIVERED_AT = 'deletionDeliveredAt';
+
+/**
+ * Deletion wins over waiting deliveries: a failed contact-data record whose item says the contact's deletion request
+ * was delivered (`deletionDeliveredAt`, on the item, e.g. a Data Table column the deletion workflow sets, or on the
+ * record) at or after the record's first attempt is not sent again: it ends `superseded`, with the reason. A record
+ * without a first attempt time counts as older. A deletion request's own record (it has `audit`) is never
+ * superseded, nor is contact data captured after the deletion (the person came back). Undefined: send as usual.
+ */
+export function supersededByDeletion(
+	json: Record<string, unknown>,
+	stored: Record<string, unknown>,
+	record: OutboundOutput,
+	nowMs: number,
+): Extract<RedeliveryStep, { kind: 'superseded' }> | undefined {
+	if (record.audit) return undefined;
+	const deletedAt = timeOf(json[DELETION_DELIVERED_AT]) ?? timeOf(stored[DELETION_DELIVERED_AT]);
+	if (deletedAt === undefined) return undefined;
+	const first = timeOf(record.firstAttemptAt);
+	if (first !== undefined && first > deletedAt) return undefined;
+	const reason = `Not sent again: the contact's deletion request was delivered at ${new Date(deletedAt).toISOString()}, after this contact data was captured; deletion wins. Last: ${record.reason ?? 'failed'}`;
+	return { kind: 'superseded', record: withStatus({ ...record, reason, nextAttemptAt: undefined }, 'superseded', nowMs) };
+}
+
 export type RedeliveryStep =
-	/** Output as received: delivered, skipped or dead already, or not due yet (then with its `nextAttemptAt`). */
+	/** Output as received: delivered, skipped, dead or superseded already, or not due yet (then with its `nextAttemptAt`). */
 	| { kind: 'keep'; record: OutboundOutput }
 	/** Given up without sending. */
 	| { kind: 'dead'; record: OutboundOutput }
+	/** Not sent: the contact's deletion request was delivered after this contact data was captured. */
+	| { kind: 'superseded'; record: OutboundOutput }
 	| { kind: 'send'; record: OutboundOutput; request: ReplayRequest };
 
 /** The record given up: dead, with the reason, no next attempt. */
@@ -139,7 +172,11 @@ export function givenUp(record: OutboundOutput, reason: string, nowMs: number): 
 
 function withStatus(record: OutboundOutput, status: OutboundStatus, nowMs: number): OutboundOutput {
 	const next = { ...record, status };
-	if (record.audit) next.audit = { ...record.audit, status, at: new Date(nowMs).toISOString() };
+	if (record.audit) {
+		// the ledger row follows the record: status, HTTP status, attempts, time
+		next.audit = { ...record.audit, status, httpStatus: record.httpStatus, attempts: record.attempts, at: new Date(nowMs).toISOString() };
+		if (record.httpStatus === undefined) delete next.audit.httpStatus;
+	}
 	return next;
 }
 
@@ -156,8 +193,9 @@ export function dueAt(record: OutboundOutput, rules: RedeliveryRules, nowMs: num
 }
 
 /**
- * What Redeliver does with one input item: keep it (not failed, or not due), give it up (not a record, never sent,
- * not replayable, too old, schedule used up) or send its request again.
+ * What Redeliver does with one input item: keep it (not failed, or not due), supersede it (contact data whose
+ * contact's deletion was delivered since: supersededByDeletion), give it up (not a record, never sent, not replayable,
+ * too old, schedule used up) or send its request again.
  */
 export function redeliveryStep(json: Record<string, unknown>, rules: RedeliveryRules, nowMs: number): RedeliveryStep {
 	const stored = findRecord(json);
@@ -168,7 +206,9 @@ export function redeliveryStep(json: Record<string, unknown>, rules: RedeliveryR
 	const view = objectOf(stored.request);
 	const replay = replayOf(view);
 	const record = normalizeRecord(stored, replay.ok ? { ...replay.request } : unusableView(view));
-	if (record.status === 'delivered' || record.status === 'skipped' || record.status === 'dead') return { kind: 'keep', record };
+	if (record.status === 'delivered' || record.status === 'skipped' || record.status === 'dead' || record.status === 'superseded') return { kind: 'keep', record };
+	const superseded = supersededByDeletion(json, stored, record, nowMs);
+	if (superseded) return superseded;
 	// A record with no attempt and no next attempt was never meant to go (a parked one has its nextAttemptAt).
 	if (record.attempts === 0 && record.nextAttemptAt === undefined) {
 		return givenUp(record, `It was never sent${record.reason ? ` (${record.reason})` : ''}; fix the input and send it again`, nowMs);

@@ -9,6 +9,7 @@ import type { EventKind } from '../events';
 import { redact } from '../secrets';
 import type { OutboundConfig } from './build';
 import type { OutboundFormat, OutboundMethod } from './encoding';
+import { hasBody, isOutboundMethod, OUTBOUND_METHODS } from './encoding';
 import { SetupError } from './errors';
 import { MAX_LIMIT } from './limit';
 import type { OutboundField, StaticValue } from './mapping';
@@ -158,16 +159,16 @@ export async function parseSetup(
 
 	const { credential, secrets } = await credentialFor(authentication, loadCredential);
 
-	// The method and format decide the request's shape and are read once; GET + format is a contradiction.
-	const method = String(p.method).toUpperCase() as OutboundMethod;
-	if (method !== 'POST' && method !== 'GET') {
-		throw new SetupError(`Parameter "Method" (method) must be POST or GET, not "${method}"`);
+	// The method and format decide the request's shape and are read once; a format without a body is a contradiction.
+	const method = String(p.method).toUpperCase();
+	if (!isOutboundMethod(method)) {
+		throw new SetupError(`Parameter "Method" (method) must be one of ${OUTBOUND_METHODS.join(', ')}, not "${method}"`);
 	}
 	let format: OutboundFormat = DEFAULTS.format;
-	if (method === 'GET') {
+	if (!hasBody(method)) {
 		if (p.formatSet) {
 			throw new SetupError(
-				'Parameter "Format" (format) applies only to POST: with GET every parameter goes into the URL query. Remove the format or use POST.',
+				`Parameter "Format" (format) applies only to POST, PUT and PATCH: with ${method} every parameter goes into the URL query. Remove the format or use a method with a body.`,
 			);
 		}
 	} else {
