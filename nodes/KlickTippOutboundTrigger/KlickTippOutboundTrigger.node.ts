@@ -50,7 +50,7 @@ export class KlickTippOutboundTrigger implements INodeType {
 				name: 'klickTippOutboundApi',
 				required: true,
 				testedBy: 'klickTippOutboundApiTest',
-				displayOptions: { show: { authentication: ['apiKey', 'basicAuth', 'signature'] } },
+				displayOptions: { show: { authentication: ['apiKey', 'basicAuth', 'bearerToken', 'signature'] } },
 			},
 		],
 		webhooks: [
@@ -93,6 +93,12 @@ export class KlickTippOutboundTrigger implements INodeType {
 						name: 'Basic Auth',
 						value: 'basicAuth',
 						description: 'Username and password in the Activation URL (https://user:pass@host/…)',
+					},
+					{
+						name: 'Bearer Token',
+						value: 'bearerToken',
+						description:
+							'The sender sends Authorization: Bearer with the credential\'s Bearer Token (e.g. the KlickTipp Outbound node; KlickTipp itself cannot)',
 					},
 					{
 						name: 'None',
@@ -145,6 +151,14 @@ export class KlickTippOutboundTrigger implements INodeType {
 				type: 'notice',
 				default: '',
 				displayOptions: { show: { authentication: ['signature'] } },
+			},
+			{
+				displayName:
+					'Bearer Token authentication works only for senders that send the header Authorization: Bearer with the credential\'s Bearer Token (e.g. the KlickTipp Outbound node with Authentication "Bearer Token" and the same credential). KlickTipp\'s own webhooks cannot send headers: for them choose "API Key (Static Value)".',
+				name: 'setupNoticeBearerToken',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { authentication: ['bearerToken'] } },
 			},
 			{
 				displayName: stepsNotice(

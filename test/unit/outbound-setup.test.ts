@@ -132,7 +132,7 @@ describe('outbound setup: parseSetup validates the parameters', () => {
 			format: 'json',
 			authentication: 'none',
 			headers: { 'user-agent': DEFAULTS.userAgent },
-			mapping: { sendEmail: false, emailParameterName: 'mail', fields: [{ value: 1, parameterName: 'n', defaultValue: undefined }], staticValues: [{ name: 's', value: 'v' }] },
+			mapping: { sendEmail: false, emailParameterName: 'mail', fields: [{ value: 1, parameterName: 'n', defaultValue: undefined }], staticValues: [{ name: 's', value: 'v', secret: false }] },
 		});
 	});
 });

@@ -13,6 +13,8 @@ import type { MappingConfig, OutboundParams } from './mapping';
 import { OutboundParameterError } from './errors';
 import { mapItem } from './mapping';
 import { PlaceholderError, expandPlaceholders, placeholderNames, withStandIns } from './placeholders';
+import type { TypedSecrets } from './secret-values';
+import { showsIn, typedSecrets } from './secret-values';
 
 export interface OutboundConfig {
 	name: string;
@@ -61,6 +63,13 @@ export interface BuiltRequest {
 	/** The request with the credential applied (no signature yet: that is added per attempt). */
 	request: AuthorizedRequest;
 	webhookId: string;
+	/** The secrets typed into Headers and Static Values: masked in the record (see secret-values.ts). */
+	secrets: TypedSecrets;
+}
+
+/** The secrets typed into an item's Headers and Static Values (see secret-values.ts). */
+export function configSecrets(config: Pick<OutboundConfig, 'headers' | 'mapping'>): TypedSecrets {
+	return typedSecrets(config.headers, config.mapping.staticValues);
 }
 
 /**
@@ -96,5 +105,8 @@ export function buildRequest(
 	const eventId = typeof json.eventId === 'string' && json.eventId ? json.eventId : undefined;
 	const webhookId = webhookIdFor(config.name, eventId, `${config.method} ${url} ${jsonEncode(params)}`);
 	const replay = replayRequest(encoded, config.headers, webhookId, config.authentication);
-	return { params, replay, request: authorize(replay, credential), webhookId };
+	const secrets = configSecrets(config);
+	// The parameters of a GET go into the query and are filled there by name; a secret in the URL itself cannot be.
+	if (secrets.values.length > 0 && showsIn(url, secrets.values)) secrets.inUrl = true;
+	return { params, replay, request: authorize(replay, credential), webhookId, secrets };
 }

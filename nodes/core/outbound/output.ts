@@ -3,12 +3,14 @@
  * request, the record of each outcome (delivered / failed / skipped, and preview), masking, and the failure
  * message. No n8n imports.
  */
-import { redactDeep } from '../secrets';
+import { MASK, redactDeep } from '../secrets';
 import type { ReplayRequest } from './auth';
 import type { BuiltRequest } from './build';
 import { eventOf } from './build';
 import type { DeliveryResult } from './deliver';
 import { contactIdOf, emailOf } from './mapping';
+import type { MaskedNames } from './secret-values';
+import { maskedView } from './secret-values';
 import type { OutboundSetup } from './setup';
 
 /** `dead`: Redeliver gave up (schedule exhausted, too old, 410 Gone, or nothing that can be sent again). */
@@ -41,13 +43,31 @@ export type RequestView = Partial<Omit<ReplayRequest, 'method' | 'url' | 'body'>
 	method: string;
 	url: string;
 	body: string | null;
+	/** The secret headers and static values the record keeps masked; Redeliver fills them again (secret-values.ts). */
+	masked?: MaskedNames;
 };
 
-/** The request as a record keeps it: the request before authentication, replayable; the method only when none was built. */
+/**
+ * The request as a record keeps it: the request before authentication, replayable, with the secret headers shown as
+ * `***` and listed under `masked` (their values and the secret static values are masked by maskedRecord); the
+ * method only when none was built.
+ */
 export function requestView(built: BuiltRequest | undefined, fallbackMethod: string): RequestView {
 	if (!built) return { method: fallbackMethod, url: '', body: null };
 	const { method, url, body, headers, webhookId, authentication } = built.replay;
-	return { method, url, body, headers: { ...headers }, webhookId, authentication };
+	const view: RequestView = { method, url, body, headers: { ...headers }, webhookId, authentication };
+	const masked = maskedView(built.secrets);
+	if (masked) {
+		for (const h of masked.headers) if (view.headers && h in view.headers) view.headers[h] = MASK;
+		view.masked = masked;
+	}
+	return view;
+}
+
+/** What a record of this request must not show: the credential's secrets and the ones typed into the outbound. */
+export function recordSecrets(secrets: readonly string[], built: Pick<BuiltRequest, 'secrets'> | undefined): readonly string[] {
+	const typed = built?.secrets.values ?? [];
+	return typed.length === 0 ? secrets : [...secrets, ...typed];
 }
 
 /** The audit record a data-protection audit asks for, for a deletion request. */

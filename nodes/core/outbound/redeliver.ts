@@ -8,6 +8,7 @@ import type { ReplayRequest } from './auth';
 import { urlProblem } from './build';
 import type { DeliveryResult } from './deliver';
 import type { OutboundOutput, OutboundStatus, RequestView } from './output';
+import { maskedOf } from './secret-values';
 
 /** The default schedule: the wait before the 1st, 2nd, … redelivery, modelled on Standard Webhooks (about 3 days in all). */
 export const DEFAULT_SCHEDULE = '5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h';
@@ -195,7 +196,8 @@ export function redeliveryStep(json: Record<string, unknown>, rules: RedeliveryR
 	}
 	const view = objectOf(stored.request);
 	const replay = replayOf(view);
-	const record = normalizeRecord(stored, replay.ok ? { ...replay.request } : unusableView(view));
+	const masked = maskedOf(view);
+	const record = normalizeRecord(stored, replay.ok ? { ...replay.request, ...(masked ? { masked } : {}) } : unusableView(view));
 	if (record.status === 'delivered' || record.status === 'skipped' || record.status === 'dead') return { kind: 'keep', record };
 	if (record.attempts === 0) {
 		return givenUp(record, `It was never sent${record.reason ? ` (${record.reason})` : ''}; fix the input and send it again`, nowMs);
