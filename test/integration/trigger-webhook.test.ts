@@ -76,7 +76,8 @@ describe('trigger over HTTP: API key (static value)', () => {
 		assert.equal(answer.json.status, 'accepted');
 		const item = onlyItem(h);
 		assert.equal(lastItems(h)?.length, 1, 'one output');
-		assert.deepEqual(Object.keys(item).sort(), ['contact', 'event', 'eventId', 'isTest', 'params', 'receivedAt', 'request']);
+		assert.deepEqual(Object.keys(item).sort(), ['contact', 'event', 'eventId', 'hint', 'isTest', 'params', 'receivedAt', 'request', 'unmappedParameters']);
+		assert.deepEqual(item.unmappedParameters, ['source'], 'the static value is not part of the contact: a hint says so');
 		assert.equal(item.event, 'contactData');
 		assert.equal(item.eventId, answer.json.eventId);
 		assert.equal(item.isTest, false);
