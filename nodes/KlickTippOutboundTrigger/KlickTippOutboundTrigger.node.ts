@@ -39,6 +39,7 @@ function readOptions(options: IDataObject): Omit<TriggerConfig, 'authentication'
 		includeRawBody: options.includeRawBody === true,
 		includeHeaders: options.includeHeaders === true,
 		parameterNames: options.parameterNames,
+		ipAllowlist: options.ipAllowlist,
 	};
 }
 
@@ -263,6 +264,15 @@ export class KlickTippOutboundTrigger implements INodeType {
 							'Whether to add the body exactly as received as rawBody, with secrets masked (not available for multipart bodies)',
 					},
 					{
+						displayName: 'IP Allowlist',
+						name: 'ipAllowlist',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. 203.0.113.7, 198.51.100.0/24, 2001:db8::/32',
+						description:
+							'Only these addresses and CIDR ranges (IPv4 and IPv6, separated by commas) may call the trigger; others get 403 before anything starts. Empty = everyone. Behind a reverse proxy set N8N_PROXY_HOPS, as for n8n\'s Webhook node.',
+					},
+					{
 						displayName: 'Parameter Names',
 						name: 'parameterNames',
 						type: 'fixedCollection',
@@ -383,6 +393,9 @@ export class KlickTippOutboundTrigger implements INodeType {
 				query: req.query,
 				url: req.originalUrl ?? req.url,
 				headers: req.headers,
+				// as n8n's Webhook node: the client address under n8n's proxy setting (N8N_PROXY_HOPS → trust proxy)
+				ip: req.ip,
+				ips: Array.isArray(req.ips) ? req.ips : [],
 			},
 			config,
 			{

@@ -40,7 +40,7 @@ describe('trigger description', () => {
 			['path', 'authentication', 'eventType', 'options'],
 		);
 		const options = d.properties.find((p) => p.name === 'options')?.options?.map((o) => (o as { name: string }).name).sort();
-		assert.deepEqual(options, ['dedupeSeconds', 'eventParameter', 'ignoreTestEvents', 'includeHeaders', 'includeRawBody', 'parameterNames', 'responseCode']);
+		assert.deepEqual(options, ['dedupeSeconds', 'eventParameter', 'ignoreTestEvents', 'includeHeaders', 'includeRawBody', 'ipAllowlist', 'parameterNames', 'responseCode']);
 	});
 
 	it('one output, or two named outputs for auto', () => {

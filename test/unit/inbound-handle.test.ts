@@ -224,3 +224,23 @@ describe('inbound handle: renamed parameters', () => {
 		assert.match((bad.body as { reason: string }).reason, /^The trigger is misconfigured\. Option "Parameter Names" \(options\.parameterNames\): mapping 1 \("tarif"\) maps to a custom field but has no Field Name$/);
 	});
 });
+
+describe('inbound handle: IP allowlist', () => {
+	const config = { ...base, ipAllowlist: '203.0.113.0/24, 2001:db8::/32' };
+	const at = (ip: string | undefined, body = `apiKey=${KEY}&email=a%40b.de`, ips: string[] = []) => ({ ...form(body), ip, ips });
+	it('an allowed caller passes; another is refused with 403 before parsing and authentication; a broken list: 500', () => {
+		accepted(handleInboundRequest(at('203.0.113.9'), config, { credential: cred }));
+		accepted(handleInboundRequest(at('::ffff:203.0.113.9'), config, { credential: cred }));
+		accepted(handleInboundRequest(at('10.0.0.1', undefined, ['203.0.113.9']), config, { credential: cred }));
+		for (const [ip, body] of [['198.51.100.1', `apiKey=${KEY}&email=a%40b.de`], ['198.51.100.1', 'apiKey=wrong'], [undefined, '']] as const) {
+			const o = handleInboundRequest(at(ip, body), config, { credential: cred });
+			assert.equal(o.kind, 'rejected');
+			assert.equal(o.httpStatus, 403, 'refused before the empty body (400) or the wrong key (401)');
+			assert.equal((o.body as { reason: string }).reason, `The caller's address ${ip ?? 'unknown'} is not in the trigger's IP Allowlist`);
+		}
+		const broken = handleInboundRequest(at('203.0.113.9'), { ...base, ipAllowlist: '203.0.113.0/24, intranet' }, { credential: cred });
+		assert.equal(broken.httpStatus, 500);
+		assert.match((broken.body as { reason: string }).reason, /^The trigger is misconfigured\. Option "IP Allowlist" \(options\.ipAllowlist\): "intranet" is not an IPv4 or IPv6 address/);
+		accepted(handleInboundRequest(at(undefined), base, { credential: cred }));
+	});
+});

@@ -1,5 +1,5 @@
 /**
- * The whole decision for one incoming request, as a plain function: parse → authenticate → remove secrets →
+ * The whole decision for one incoming request, as a plain function: IP allowlist → parse → authenticate → remove secrets →
  * classify → normalize → 422 check → test event → duplicate → accept. The node only reads its parameters,
  * calls this, writes the answer and hands the item to n8n. Never throws. No n8n imports.
  */
@@ -9,6 +9,7 @@ import { redact, redactDeep } from '../secrets';
 import { authenticate } from './authenticate';
 import { classifyEvent, DEFAULT_EVENT_PARAMETER, isTestEvent } from './classify';
 import type { DedupeStore } from './dedupe';
+import { ipAllowed, parseAllowlist } from './ip-allowlist';
 import { computeEventId, stripSecrets } from './event-id';
 import { normalizeContactWithUse, parseParameterNames, type Contact } from './normalize';
 import { parseRequest, type InboundRequest } from './parse';
@@ -32,10 +33,16 @@ export interface TriggerConfig {
 	includeHeaders?: boolean;
 	/** The "Parameter Names" option as n8n hands it: renamed parameters → fields of the contact (see normalize.ts). */
 	parameterNames?: unknown;
+	/** The "IP Allowlist" option: addresses and CIDR ranges, empty = everyone (see ip-allowlist.ts). */
+	ipAllowlist?: unknown;
 }
 
 export interface IncomingRequest extends InboundRequest {
 	headers: Record<string, string | string[] | undefined>;
+	/** The client address as Express computes it under n8n's trust-proxy setting (`req.ip`). */
+	ip?: string;
+	/** The forwarded addresses Express trusts under that setting (`req.ips`; empty without a trusted proxy). */
+	ips?: string[];
 }
 
 export interface HandleDeps {
@@ -121,7 +128,11 @@ export interface ConfigProblem {
  * What is wrong with the trigger's options, or null: checked when the workflow is activated (the node's error names
  * the option) and again for every request (answered 500 with the reason, nothing starts).
  */
-export function triggerConfigProblem(config: Pick<TriggerConfig, 'parameterNames'>): ConfigProblem | null {
+export function triggerConfigProblem(config: Pick<TriggerConfig, 'parameterNames' | 'ipAllowlist'>): ConfigProblem | null {
+	const allowlist = parseAllowlist(config.ipAllowlist);
+	if (!allowlist.ok) {
+		return { parameter: 'options.ipAllowlist', message: `Option "IP Allowlist" (options.ipAllowlist): ${allowlist.problem}` };
+	}
 	const names = parseParameterNames(config.parameterNames);
 	if (!names.ok) {
 		return { parameter: 'options.parameterNames', message: `Option "Parameter Names" (options.parameterNames): ${names.problem}` };
@@ -140,6 +151,12 @@ export function handleInboundRequest(request: IncomingRequest, config: TriggerCo
 	try {
 		const problem = triggerConfigProblem(config);
 		if (problem) return rejected(reject(500, `The trigger is misconfigured. ${problem.message}`), secrets);
+		// First of all, before the body is read or the caller authenticated: the caller's address.
+		const allowlist = parseAllowlist(config.ipAllowlist);
+		if (allowlist.ok && !ipAllowed(allowlist.ranges, request.ip, request.ips)) {
+			const address = String(request.ip ?? 'unknown').slice(0, 64);
+			return rejected(reject(403, `The caller's address ${address} is not in the trigger's IP Allowlist`), secrets);
+		}
 		const nowMs = deps.nowMs ?? Date.now();
 		const parsed = parseRequest(request);
 		if (!parsed.ok) return rejected(parsed, secrets);
