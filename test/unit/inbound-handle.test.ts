@@ -244,3 +244,11 @@ describe('inbound handle: IP allowlist', () => {
 		accepted(handleInboundRequest(at(undefined), base, { credential: cred }));
 	});
 });
+
+describe('inbound handle: Include Headers masks secret-like headers', () => {
+	it('Authorization, cookies, the API key header and API-key/token-like names are ***; others are kept', () => {
+		const req = { ...form(`apiKey=${KEY}&email=a%40b.de`), headers: { 'content-type': FORM, 'x-auth-token': 'tok-abc', 'X-Api-Key': 'other-key', cookie: 'a=b', 'x-request-id': 'r1' } };
+		const o = accepted(handleInboundRequest(req, { ...base, includeHeaders: true }, { credential: cred }));
+		assert.deepEqual(o.item.request.headers, { 'content-type': FORM, 'x-auth-token': '***', 'x-api-key': '***', cookie: '***', 'x-request-id': 'r1' });
+	});
+});

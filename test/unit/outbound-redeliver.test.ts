@@ -457,7 +457,7 @@ describe('redeliver hub: secrets typed into Headers and Static Values', () => {
 		assert.ok(!JSON.stringify(run.records).includes('4242-secret-pin'));
 		const [plan] = planRedeliveries(redeliverySetup(send, { fill: FILL }), [{ record: JSON.stringify(run.records[0]) }], NOW);
 		assert.equal(plan.kind, 'dead');
-		assert.match(String(plan.record.reason), /URL held a secret value/);
+		assert.match(String(plan.record.reason), /also stood elsewhere in the request/);
 	});
 
 	it("Redeliver's output masks the filled values (also echoed by the receiver)", () => {

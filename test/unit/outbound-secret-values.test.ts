@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import type { ReplayRequest } from '../../nodes/core/outbound/auth';
-import { fillMasked, isSecretHeader, isSecretName, isSecretStaticValue, maskedOf, typedSecrets } from '../../nodes/core/outbound/secret-values';
+import { fillMasked, isSecretHeader, isSecretName, isSecretStaticValue, maskedOf, maskRequest, typedSecrets } from '../../nodes/core/outbound/secret-values';
 
 describe('secret values: which names carry a secret', () => {
 	it('header names: Authorization, Proxy-Authorization, Cookie and API-key/token/secret-like names', () => {
@@ -68,8 +68,8 @@ describe('secret values: Redeliver fills what a record masks', () => {
 		});
 		const noParam = fillMasked(base, masked, { headers: fill.headers, parameters: {} });
 		assert.ok(!noParam.ok && noParam.parameter === 'staticValues' && /"token"/.test(noParam.reason));
-		const inUrl = fillMasked(base, { ...masked, inUrl: true }, fill);
-		assert.ok(!inUrl.ok && inUrl.parameter === undefined && /URL held a secret/.test(inUrl.reason));
+		const elsewhere = fillMasked(base, { ...masked, elsewhere: true }, fill);
+		assert.ok(!elsewhere.ok && elsewhere.parameter === undefined && /also stood elsewhere in the request/.test(elsewhere.reason));
 		const broken = fillMasked({ ...base, body: '[1]', headers: { 'content-type': 'application/json' } }, { headers: [], parameters: ['token'] }, fill);
 		assert.ok(!broken.ok && broken.parameter === undefined);
 	});
@@ -78,5 +78,32 @@ describe('secret values: Redeliver fills what a record masks', () => {
 		assert.equal(maskedOf({ masked: 'x' }), undefined);
 		assert.equal(maskedOf({ masked: { headers: [], parameters: [] } }), undefined);
 		assert.equal(maskedOf(undefined), undefined);
+	});
+});
+
+describe('secret values: what a record keeps (maskRequest)', () => {
+	const request: ReplayRequest = {
+		method: 'POST',
+		url: 'https://x/h',
+		body: '{"email":"max1234@b.de","pin":"1234","list":"news"}',
+		headers: { 'content-type': 'application/json; charset=utf-8', 'x-api-key': 'k-0123456789' },
+		webhookId: 'msg_1',
+		authentication: 'none',
+	};
+	it('masks by name, in place, so Redeliver can fill the same place; the rest byte for byte', () => {
+		const secrets = typedSecrets({ 'x-api-key': 'k-0123456789' }, [{ name: 'pin', value: '98765', secret: true }]);
+		const shown = maskRequest({ ...request, body: '{"email":"a@b.de","pin":"98765","list":"news"}' }, secrets);
+		assert.deepEqual(shown.masked, { headers: ['x-api-key'], parameters: ['pin'] });
+		assert.equal(shown.request.body, '{"email":"a@b.de","pin":"***","list":"news"}');
+		assert.equal(shown.request.headers['x-api-key'], '***');
+		const filled = fillMasked(shown.request, shown.masked, { headers: { 'x-api-key': 'k-0123456789' }, parameters: { pin: '98765' } });
+		assert.ok(filled.ok);
+		assert.equal(filled.request.body, '{"email":"a@b.de","pin":"98765","list":"news"}');
+	});
+	it('a secret that also stands elsewhere (inside another value, in the URL) makes the record unfillable, never corrupted', () => {
+		const secrets = typedSecrets({}, [{ name: 'pin', value: '1234', secret: true }]);
+		assert.deepEqual(maskRequest(request, secrets).masked, { headers: [], parameters: ['pin'], elsewhere: true });
+		assert.deepEqual(maskRequest({ ...request, url: 'https://x/h/1234', body: '{"pin":"1234"}' }, secrets).masked?.elsewhere, true);
+		assert.deepEqual(maskRequest(request, typedSecrets({}, [])), { request });
 	});
 });

@@ -5,6 +5,7 @@
  */
 import { apiKeyLocation, authenticationModeOf, credentialFields, credentialSecretValues, type KlickTippCredential } from '../credential';
 import type { EventKind } from '../events';
+import { isSecretHeader } from '../outbound/secret-values';
 import { redact, redactDeep } from '../secrets';
 import { authenticate } from './authenticate';
 import { classifyEvent, DEFAULT_EVENT_PARAMETER, isTestEvent } from './classify';
@@ -112,7 +113,7 @@ function safeHeaders(
 	const out: Record<string, unknown> = {};
 	for (const [name, value] of Object.entries(headers)) {
 		const lower = name.toLowerCase();
-		if (SENSITIVE_HEADERS.includes(lower) || lower === apiKeyHeader) out[lower] = '***';
+		if (SENSITIVE_HEADERS.includes(lower) || lower === apiKeyHeader || isSecretHeader(lower)) out[lower] = '***';
 		else out[lower] = value;
 	}
 	return redactDeep(out, secrets);

@@ -14,7 +14,7 @@ import { OutboundParameterError } from './errors';
 import { mapItem } from './mapping';
 import { PlaceholderError, expandPlaceholders, placeholderNames, withStandIns } from './placeholders';
 import type { TypedSecrets } from './secret-values';
-import { showsIn, typedSecrets } from './secret-values';
+import { typedSecrets } from './secret-values';
 
 export interface OutboundConfig {
 	name: string;
@@ -105,8 +105,5 @@ export function buildRequest(
 	const eventId = typeof json.eventId === 'string' && json.eventId ? json.eventId : undefined;
 	const webhookId = webhookIdFor(config.name, eventId, `${config.method} ${url} ${jsonEncode(params)}`);
 	const replay = replayRequest(encoded, config.headers, webhookId, config.authentication);
-	const secrets = configSecrets(config);
-	// The parameters of a GET go into the query and are filled there by name; a secret in the URL itself cannot be.
-	if (secrets.values.length > 0 && showsIn(url, secrets.values)) secrets.inUrl = true;
-	return { params, replay, request: authorize(replay, credential), webhookId, secrets };
+	return { params, replay, request: authorize(replay, credential), webhookId, secrets: configSecrets(config) };
 }

@@ -3,14 +3,14 @@
  * request, the record of each outcome (delivered / failed / skipped, and preview), masking, and the failure
  * message. No n8n imports.
  */
-import { MASK, redactDeep } from '../secrets';
+import { redactDeep } from '../secrets';
 import type { ReplayRequest } from './auth';
 import type { BuiltRequest } from './build';
 import { eventOf } from './build';
 import type { DeliveryResult } from './deliver';
 import { contactIdOf, emailOf } from './mapping';
 import type { MaskedNames } from './secret-values';
-import { maskedView } from './secret-values';
+import { maskRequest } from './secret-values';
 import type { OutboundSetup } from './setup';
 
 /** `dead`: Redeliver gave up (schedule exhausted, too old, 410 Gone, or nothing that can be sent again). */
@@ -48,19 +48,16 @@ export type RequestView = Partial<Omit<ReplayRequest, 'method' | 'url' | 'body'>
 };
 
 /**
- * The request as a record keeps it: the request before authentication, replayable, with the secret headers shown as
- * `***` and listed under `masked` (their values and the secret static values are masked by maskedRecord); the
- * method only when none was built.
+ * The request as a record keeps it: the request before authentication, replayable, with the secret headers and
+ * static values shown as `***` and listed under `masked` (secret-values.ts; maskedRecord masks them by value
+ * everywhere else); the method only when none was built.
  */
 export function requestView(built: BuiltRequest | undefined, fallbackMethod: string): RequestView {
 	if (!built) return { method: fallbackMethod, url: '', body: null };
-	const { method, url, body, headers, webhookId, authentication } = built.replay;
+	const { request, masked } = maskRequest(built.replay, built.secrets);
+	const { method, url, body, headers, webhookId, authentication } = request;
 	const view: RequestView = { method, url, body, headers: { ...headers }, webhookId, authentication };
-	const masked = maskedView(built.secrets);
-	if (masked) {
-		for (const h of masked.headers) if (view.headers && h in view.headers) view.headers[h] = MASK;
-		view.masked = masked;
-	}
+	if (masked) view.masked = masked;
 	return view;
 }
 

@@ -5,7 +5,7 @@
  * its own Headers and Static Values before it sends (or refuses the run, naming what is missing). No n8n imports.
  */
 import { breaksHeader, isHeaderName } from '../credential';
-import { encodeFormComponent, secretForms } from '../secrets';
+import { encodeFormComponent, MASK, secretForms } from '../secrets';
 import type { ReplayRequest } from './auth';
 import { jsonEncode } from './encoding';
 import { toParamString } from './mapping';
@@ -14,8 +14,12 @@ import { toParamString } from './mapping';
 export interface MaskedNames {
 	headers: string[];
 	parameters: string[];
-	/** A masked value stood in the URL itself (a `__name__` placeholder): the record cannot be filled again. */
-	inUrl?: boolean;
+	/**
+	 * A secret value also stood elsewhere in the request (the URL path via a `__name__` placeholder, or inside another
+	 * value), where the record masks it too: filling the named values would not restore the request, so it cannot be
+	 * sent again.
+	 */
+	elsewhere?: boolean;
 }
 
 /** Headers that always carry a secret. */
@@ -57,8 +61,6 @@ export function isSecretStaticValue(sv: { name: string; secret?: boolean }): boo
 export interface TypedSecrets {
 	masked: MaskedNames;
 	values: string[];
-	/** One of the values stands in the URL itself (before a GET's parameters are added). */
-	inUrl?: boolean;
 }
 
 /** The typed-in secrets of a request's configuration: secret headers and secret static values, with their values. */
@@ -97,11 +99,24 @@ export function showsIn(text: string, values: readonly string[]): boolean {
 	return secretForms(values).some((form) => text.includes(form));
 }
 
-/** The `masked` names of a request as the record keeps them, only when there are any. */
-export function maskedView(secrets: TypedSecrets): MaskedNames | undefined {
+/**
+ * The request as a record keeps it: each secret header and the value of each secret parameter (body, or the query
+ * of a GET) replaced by `***` by name, so Redeliver can put the value back in the same place; with `masked`, the
+ * names, and `elsewhere` when a secret value still shows after that (the record then masks it there too, by value,
+ * and cannot be filled again).
+ */
+export function maskRequest(request: ReplayRequest, secrets: TypedSecrets): { request: ReplayRequest; masked?: MaskedNames } {
 	const { headers, parameters } = secrets.masked;
-	if (headers.length === 0 && parameters.length === 0) return undefined;
-	return secrets.inUrl ? { headers, parameters, inUrl: true } : { headers, parameters };
+	if (headers.length === 0 && parameters.length === 0) return { request };
+	const stars: FillValues = {
+		headers: Object.fromEntries(headers.map((h) => [h, MASK])),
+		parameters: Object.fromEntries(parameters.map((p) => [p, MASK])),
+	};
+	const replaced = substitute(request, { headers, parameters }, stars);
+	const shown = replaced.ok ? replaced.request : request;
+	const rest = [shown.url, shown.body ?? '', ...Object.values(shown.headers)].join('\n');
+	const elsewhere = !replaced.ok || showsIn(rest, secrets.values);
+	return { request: shown, masked: elsewhere ? { headers, parameters, elsewhere: true } : { headers, parameters } };
 }
 
 function strings(value: unknown): string[] {
@@ -114,8 +129,8 @@ export function maskedOf(view: Record<string, unknown> | undefined): MaskedNames
 	if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
 	const m = raw as Record<string, unknown>;
 	const masked: MaskedNames = { headers: strings(m.headers).map((h) => h.toLowerCase()), parameters: strings(m.parameters) };
-	if (m.inUrl === true) masked.inUrl = true;
-	return masked.headers.length || masked.parameters.length || masked.inUrl ? masked : undefined;
+	if (m.elsewhere === true) masked.elsewhere = true;
+	return masked.headers.length || masked.parameters.length || masked.elsewhere ? masked : undefined;
 }
 
 /** What Redeliver fills masked values with: its own Headers (names in lower case) and Static Values. */
@@ -166,10 +181,10 @@ function fillQuery(url: string, values: Record<string, string>, names: readonly 
  */
 export function fillMasked(request: ReplayRequest, masked: MaskedNames | undefined, fill: FillValues = { headers: {}, parameters: {} }): FillResult {
 	if (!masked) return { ok: true, request, values: [] };
-	if (masked.inUrl) {
+	if (masked.elsewhere) {
 		return {
 			ok: false,
-			reason: 'Its URL held a secret value (a __name__ placeholder of a secret static value), which the record keeps masked, so it cannot be sent again; send the secret as a parameter or a header instead',
+			reason: 'A secret value of it also stood elsewhere in the request (the URL, or inside another value), where the record masks it too, so it cannot be sent again; send each secret only as its own parameter or header',
 		};
 	}
 	const missingHeader = masked.headers.find((h) => fill.headers[h] === undefined || fill.headers[h] === '');
@@ -188,16 +203,23 @@ export function fillMasked(request: ReplayRequest, masked: MaskedNames | undefin
 			reason: `it was sent with the secret static value "${missingParam}", which the record keeps masked: add the static value "${missingParam}" with its value under Static Values of this node`,
 		};
 	}
-	const headers = { ...request.headers };
+	const filled = substitute(request, masked, fill);
+	if (!filled.ok) return filled;
 	const values: string[] = [];
+	for (const h of masked.headers) values.push(...headerSecretParts(fill.headers[h]));
+	for (const p of masked.parameters) values.push(fill.parameters[p]);
+	return { ok: true, request: filled.request, values };
+}
+
+/** The request with the named headers and parameters (body, or the query of a GET) set to the given values. */
+function substitute(request: ReplayRequest, masked: MaskedNames, fill: FillValues): { ok: true; request: ReplayRequest } | { ok: false; reason: string; parameter?: 'options.headers' } {
+	const headers = { ...request.headers };
 	for (const h of masked.headers) {
 		const value = fill.headers[h];
 		if (!isHeaderName(h) || breaksHeader(value)) return { ok: false, parameter: 'options.headers', reason: `the header "${h}" is invalid` };
 		headers[h] = value;
-		values.push(...headerSecretParts(value));
 	}
-	const params: Record<string, string> = {};
-	for (const p of masked.parameters) values.push((params[p] = fill.parameters[p]));
+	const params = fill.parameters;
 	let { url, body } = request;
 	if (masked.parameters.length > 0) {
 		if (body === null) url = fillQuery(url, params, masked.parameters);
@@ -218,5 +240,5 @@ export function fillMasked(request: ReplayRequest, masked: MaskedNames | undefin
 			body = jsonEncode(entries);
 		} else body = fillForm(body, params, masked.parameters);
 	}
-	return { ok: true, request: { ...request, url, body, headers }, values };
+	return { ok: true, request: { ...request, url, body, headers } };
 }
