@@ -365,6 +365,8 @@ for (const version of E2E_VERSIONS) describe(`KlickTipp Outbound Trigger in real
 		if (version.startsWith('2.4.')) assert.match(refused, /→ 400: .*Option \\"IP Allowlist\\" \(options\.ipAllowlist\): \\"intranet\\" is not an IPv4 or IPv6 address/);
 		await new Promise((resolve) => setTimeout(resolve, 2000));
 		assert.equal((await postForm(n8n.webhookUrl('kt-broken'), contactParams(nextId()))).status, 404, 'its webhook is not registered');
+		// 2.41.x keeps retrying the publication, which slows its shutdown down by about 20 s: unpublish it
+		if (!refused) await n8n.api.deactivate(broken);
 	});
 
 	it('a duplicate within dedupeSeconds is answered 200 "duplicate" and starts no second execution', async () => {
