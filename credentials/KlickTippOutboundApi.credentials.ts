@@ -19,7 +19,7 @@ export class KlickTippOutboundApi implements ICredentialType {
 	properties: INodeProperties[] = [
 		{
 			displayName:
-				'Fill in only what the chosen authentication needs: API key (name, location and value), Basic Auth (username and password), or a signing secret.',
+				'Fill in only what the chosen authentication needs: API key (name, location and value), Basic Auth (username and password), a bearer token, or a signing secret.',
 			name: 'notice',
 			type: 'notice',
 			default: '',
@@ -72,6 +72,15 @@ export class KlickTippOutboundApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			description: 'Basic Auth password',
+		},
+		{
+			displayName: 'Bearer Token',
+			name: 'bearerToken',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description:
+				'For Authentication "Bearer Token": sent (and checked by the trigger) as the header Authorization: Bearer <token>. Masked in every record.',
 		},
 		{
 			displayName: 'Signing Secret',

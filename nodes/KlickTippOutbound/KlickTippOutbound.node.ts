@@ -35,7 +35,7 @@ export class KlickTippOutbound implements INodeType {
 				name: 'klickTippOutboundApi',
 				required: true,
 				testedBy: 'klickTippOutboundApiTest',
-				displayOptions: { show: { authentication: ['apiKey', 'basicAuth', 'signature'] } },
+				displayOptions: { show: { authentication: ['apiKey', 'basicAuth', 'bearerToken', 'signature'] } },
 			},
 		],
 		properties: [...operationProperties, ...outboundProperties],

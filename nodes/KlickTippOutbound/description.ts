@@ -211,12 +211,12 @@ export const outboundProperties: INodeProperties[] = [
 	{
 		displayName: 'Static Values',
 		name: 'staticValues',
-		displayOptions: { hide: { operation: ['redeliver'] } },
 		type: 'fixedCollection',
 		typeOptions: { multipleValues: true, sortable: true },
 		placeholder: 'Add Static Value',
 		default: {},
-		description: 'Fixed extra parameters such as a routing key or a source name',
+		description:
+			'Fixed extra parameters such as a routing key or a source name. Secret ones (marked Secret, or named like token, password, API key) are masked in every record. Redeliver: only fills the secret static values its records keep masked (same name).',
 		options: [
 			{
 				displayName: 'Static Value',
@@ -236,6 +236,14 @@ export const outboundProperties: INodeProperties[] = [
 						default: '',
 						placeholder: 'e.g. klicktipp',
 					},
+					{
+						displayName: 'Secret',
+						name: 'secret',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether the value is a secret (a token, a password): masked as *** in every output record, dead-letter row, error and preview; Redeliver fills it again from its own Static Values. Names like token, password, secret or apiKey count as secret anyway.',
+					},
 				],
 			},
 		],
@@ -251,6 +259,11 @@ export const outboundProperties: INodeProperties[] = [
 				description: 'The credential\'s API key as a static value, query parameter or header',
 			},
 			{ name: 'Basic Auth', value: 'basicAuth' },
+			{
+				name: 'Bearer Token',
+				value: 'bearerToken',
+				description: 'Authorization: Bearer with the credential\'s Bearer Token (instead of typing it into Headers)',
+			},
 			{ name: 'None', value: 'none' },
 			{
 				name: 'Signature (Standard Webhooks)',
@@ -302,7 +315,6 @@ export const outboundProperties: INodeProperties[] = [
 			{
 				displayName: 'Headers',
 				name: 'headers',
-				displayOptions: { hide: { '/operation': ['redeliver'] } },
 				type: 'fixedCollection',
 				typeOptions: { multipleValues: true },
 				placeholder: 'Add Header',
@@ -317,7 +329,8 @@ export const outboundProperties: INodeProperties[] = [
 						],
 					},
 				],
-				description: 'Extra HTTP headers sent with every request',
+				description:
+					'Extra HTTP headers sent with every request. Secret ones (Authorization, Proxy-Authorization, Cookie, names with token, secret, password, API key or auth) are masked in every record. Redeliver: only fills the secret headers its records keep masked (same name).',
 			},
 			{
 				displayName: 'Log Response Body',

@@ -6,10 +6,11 @@ import type {
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import { CREDENTIAL_TYPE, type KlickTippCredential } from '../core/credential';
 import { dedupeScope, processDedupeStore } from '../core/inbound/dedupe';
-import { DEFAULT_DEDUPE_SECONDS, handleInboundRequest, type TriggerConfig } from '../core/inbound/handle';
+import { DEFAULT_DEDUPE_SECONDS, handleInboundRequest, triggerConfigProblem, type TriggerConfig } from '../core/inbound/handle';
 import { klickTippOutboundApiTest } from '../shared/credential-test';
 
 const URL_STEP =
@@ -27,6 +28,19 @@ const SAVE_STEP =
 function stepsNotice(title: string, steps: string[], after = ''): string {
 	const items = steps.map((step, i) => `<li>${i + 1}. ${step}</li>`).join('');
 	return `${title}:<ul>${items}</ul>${after}`;
+}
+
+/** The trigger's options as the core reads them (checked by the core). */
+function readOptions(options: IDataObject): Omit<TriggerConfig, 'authentication' | 'eventType'> {
+	return {
+		eventParameter: typeof options.eventParameter === 'string' ? options.eventParameter : undefined,
+		ignoreTestEvents: options.ignoreTestEvents === true,
+		dedupeSeconds: options.dedupeSeconds === undefined ? DEFAULT_DEDUPE_SECONDS : Number(options.dedupeSeconds),
+		includeRawBody: options.includeRawBody === true,
+		includeHeaders: options.includeHeaders === true,
+		parameterNames: options.parameterNames,
+		ipAllowlist: options.ipAllowlist,
+	};
 }
 
 /**
@@ -50,7 +64,7 @@ export class KlickTippOutboundTrigger implements INodeType {
 				name: 'klickTippOutboundApi',
 				required: true,
 				testedBy: 'klickTippOutboundApiTest',
-				displayOptions: { show: { authentication: ['apiKey', 'basicAuth', 'signature'] } },
+				displayOptions: { show: { authentication: ['apiKey', 'basicAuth', 'bearerToken', 'signature'] } },
 			},
 		],
 		webhooks: [
@@ -93,6 +107,12 @@ export class KlickTippOutboundTrigger implements INodeType {
 						name: 'Basic Auth',
 						value: 'basicAuth',
 						description: 'Username and password in the Activation URL (https://user:pass@host/…)',
+					},
+					{
+						name: 'Bearer Token',
+						value: 'bearerToken',
+						description:
+							'The sender sends Authorization: Bearer with the credential\'s Bearer Token (e.g. the KlickTipp Outbound node; KlickTipp itself cannot)',
 					},
 					{
 						name: 'None',
@@ -145,6 +165,14 @@ export class KlickTippOutboundTrigger implements INodeType {
 				type: 'notice',
 				default: '',
 				displayOptions: { show: { authentication: ['signature'] } },
+			},
+			{
+				displayName:
+					'Bearer Token authentication works only for senders that send the header Authorization: Bearer with the credential\'s Bearer Token (e.g. the KlickTipp Outbound node with Authentication "Bearer Token" and the same credential). KlickTipp\'s own webhooks cannot send headers: for them choose "API Key (Static Value)".',
+				name: 'setupNoticeBearerToken',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { authentication: ['bearerToken'] } },
 			},
 			{
 				displayName: stepsNotice(
@@ -236,6 +264,64 @@ export class KlickTippOutboundTrigger implements INodeType {
 							'Whether to add the body exactly as received as rawBody, with secrets masked (not available for multipart bodies)',
 					},
 					{
+						displayName: 'IP Allowlist',
+						name: 'ipAllowlist',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. 203.0.113.7, 198.51.100.0/24, 2001:db8::/32',
+						description:
+							'Only these addresses and CIDR ranges (IPv4 and IPv6, separated by commas) may call the trigger; others get 403 before anything starts. Empty = everyone. Behind a reverse proxy set N8N_PROXY_HOPS, as for n8n\'s Webhook node.',
+					},
+					{
+						displayName: 'Parameter Names',
+						name: 'parameterNames',
+						type: 'fixedCollection',
+						typeOptions: { multipleValues: true },
+						placeholder: 'Add Parameter Name',
+						default: {},
+						description:
+							'For fields whose parameter name (Parametername) you changed in KlickTipp: which field of the contact each one fills. Parameters the contact does not use are listed in unmappedParameters of each item.',
+						options: [
+							{
+								displayName: 'Mapping',
+								name: 'mapping',
+								values: [
+									{
+										displayName: 'Parameter Name',
+										name: 'parameterName',
+										type: 'string',
+										default: '',
+										placeholder: 'e.g. vorname',
+										description: 'The parameter name as set in KlickTipp (any letter case)',
+									},
+									{
+										displayName: 'Contact Field',
+										name: 'contactField',
+										type: 'options',
+										options: [
+											{ name: 'Contact ID', value: 'id' },
+											{ name: 'Custom Field', value: 'field', description: 'Stored in contact.fields under the Field Name' },
+											{ name: 'Email Address', value: 'email' },
+											{ name: 'First Name', value: 'firstName' },
+											{ name: 'Last Name', value: 'lastName' },
+											{ name: 'Phone', value: 'phone' },
+										],
+										default: 'firstName',
+									},
+									{
+										displayName: 'Field Name',
+										name: 'fieldName',
+										type: 'string',
+										default: '',
+										placeholder: 'e.g. tarif or field219989',
+										description: 'The key under contact.fields',
+										displayOptions: { show: { contactField: ['field'] } },
+									},
+								],
+							},
+						],
+					},
+					{
 						displayName: 'Response Code',
 						name: 'responseCode',
 						type: 'number',
@@ -261,6 +347,9 @@ export class KlickTippOutboundTrigger implements INodeType {
 				return false;
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
+				// Invalid options stop the activation here, naming the option (requests would be answered 500 otherwise).
+				const problem = triggerConfigProblem(readOptions(this.getNodeParameter('options', {}) as IDataObject));
+				if (problem) throw new NodeOperationError(this.getNode(), problem.message);
 				// A fresh activation starts with an empty duplicate memory for this node.
 				const node = this.getNode();
 				const test = this.getMode() === 'manual';
@@ -293,15 +382,7 @@ export class KlickTippOutboundTrigger implements INodeType {
 			}
 		}
 
-		const config: TriggerConfig = {
-			authentication,
-			eventType,
-			eventParameter: typeof options.eventParameter === 'string' ? options.eventParameter : undefined,
-			ignoreTestEvents: options.ignoreTestEvents === true,
-			dedupeSeconds: options.dedupeSeconds === undefined ? DEFAULT_DEDUPE_SECONDS : Number(options.dedupeSeconds),
-			includeRawBody: options.includeRawBody === true,
-			includeHeaders: options.includeHeaders === true,
-		};
+		const config: TriggerConfig = { authentication, eventType, ...readOptions(options) };
 		const node = this.getNode();
 		const outcome = handleInboundRequest(
 			{
@@ -312,6 +393,9 @@ export class KlickTippOutboundTrigger implements INodeType {
 				query: req.query,
 				url: req.originalUrl ?? req.url,
 				headers: req.headers,
+				// as n8n's Webhook node: the client address under n8n's proxy setting (N8N_PROXY_HOPS → trust proxy)
+				ip: req.ip,
+				ips: Array.isArray(req.ips) ? req.ips : [],
 			},
 			config,
 			{

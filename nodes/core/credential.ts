@@ -16,11 +16,13 @@ export interface KlickTippCredential {
 	username?: unknown;
 	password?: unknown;
 	signingSecret?: unknown;
+	/** Added later: saved credentials without it keep working for every other mode. */
+	bearerToken?: unknown;
 }
 
 /** The "Authentication" parameter of both nodes. */
-export type AuthenticationMode = 'none' | 'apiKey' | 'basicAuth' | 'signature';
-export const AUTHENTICATION_MODES: readonly AuthenticationMode[] = ['none', 'apiKey', 'basicAuth', 'signature'];
+export type AuthenticationMode = 'none' | 'apiKey' | 'basicAuth' | 'bearerToken' | 'signature';
+export const AUTHENTICATION_MODES: readonly AuthenticationMode[] = ['none', 'apiKey', 'basicAuth', 'bearerToken', 'signature'];
 
 /** The mode a parameter value names, or undefined for anything else. */
 export function authenticationModeOf(value: unknown): AuthenticationMode | undefined {
@@ -58,6 +60,7 @@ export function credentialFields(credential: KlickTippCredential | undefined): {
 	username: string;
 	password: string;
 	signingSecret: string;
+	bearerToken: string;
 } {
 	return {
 		apiKey: text(credential?.apiKey),
@@ -65,11 +68,12 @@ export function credentialFields(credential: KlickTippCredential | undefined): {
 		username: text(credential?.username),
 		password: text(credential?.password),
 		signingSecret: text(credential?.signingSecret),
+		bearerToken: text(credential?.bearerToken),
 	};
 }
 
 /** The part of the credential a mode uses. */
-export type CredentialPart = 'apiKey' | 'basicAuth' | 'signature';
+export type CredentialPart = 'apiKey' | 'basicAuth' | 'bearerToken' | 'signature';
 
 /**
  * What keeps the credential from serving `part`, or null when it is usable. The message names the field and never
@@ -92,6 +96,11 @@ export function credentialProblem(part: CredentialPart, credential: KlickTippCre
 		if (f.username.includes(':')) return 'the Username must not contain ":"';
 		return null;
 	}
+	if (part === 'bearerToken') {
+		if (!f.bearerToken.trim()) return 'the Bearer Token is empty';
+		if (breaksHeader(f.bearerToken)) return 'the Bearer Token contains line breaks and cannot be sent in a header';
+		return null;
+	}
 	try {
 		signingKey(f.signingSecret);
 		return null;
@@ -102,14 +111,14 @@ export function credentialProblem(part: CredentialPart, credential: KlickTippCre
 }
 
 /**
- * What must never show in an output item, a preview, an error or a log, for both nodes: the API key, the password
- * and the signing secret (each also trimmed), plus the spellings that reveal them as well: the Basic token (base64
+ * What must never show in an output item, a preview, an error or a log, for both nodes: the API key, the password,
+ * the signing secret and the bearer token (each also trimmed), plus the spellings that reveal them as well: the Basic token (base64
  * of "username:password") and the key part of a `whsec_` signing secret.
  */
 export function credentialSecretValues(credential: KlickTippCredential | undefined): string[] {
 	if (!credential) return [];
 	const out: string[] = [];
-	for (const s of [credential.apiKey, credential.password, credential.signingSecret]) {
+	for (const s of [credential.apiKey, credential.password, credential.signingSecret, credential.bearerToken]) {
 		if (typeof s !== 'string' || s.length === 0) continue;
 		out.push(s);
 		if (s.trim() !== s && s.trim().length > 0) out.push(s.trim());
@@ -143,8 +152,9 @@ export function credentialTest(credential: KlickTippCredential): { ok: boolean; 
 		);
 	}
 	if (f.username || f.password) check('basicAuth', 'Basic Auth');
+	if (f.bearerToken) check('bearerToken', 'Bearer token');
 	if (f.signingSecret) check('signature', 'signature');
 	if (problems.length > 0) return { ok: false, message: `Problem: ${problems.join('; ')}` };
-	if (usable.length === 0) return { ok: false, message: 'The credential is empty: fill in an API key, Basic Auth or a signing secret' };
+	if (usable.length === 0) return { ok: false, message: 'The credential is empty: fill in an API key, Basic Auth, a bearer token or a signing secret' };
 	return { ok: true, message: `Usable for: ${usable.join(', ')} (checked locally; KlickTipp has no test endpoint)` };
 }

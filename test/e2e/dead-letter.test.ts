@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
 import { dataTablesOf, ensureDataTables, pointDataTables } from '../../scripts/data-tables.mjs';
@@ -54,6 +55,9 @@ const skip = hasNode('trigger') && hasNode('outbound') ? false : 'the nodes are 
 const versions = [...E2E_VERSIONS, N8N_1];
 let seq = 700000 + (Math.floor(Date.now() / 1000) % 100000);
 const nextId = () => String(++seq);
+/** A secret typed into Send's Headers (issue 22): sent on every attempt, masked in every record and row, filled again by Redeliver's own Headers. */
+const TYPED_HEADER = { header: [{ name: 'X-Api-Key', value: `typed-${randomBytes(12).toString('hex')}` }] };
+const TYPED_SECRET = TYPED_HEADER.header[0].value;
 
 /** The example with only the test's changes (see the file comment). */
 function loadExample(receiverUrl: string, credentials: Map<string, { id: string; name: string }>, errorWorkflow: string): WorkflowDefinition {
@@ -68,10 +72,10 @@ function loadExample(receiverUrl: string, credentials: Map<string, { id: string;
 			// This test counts Send's attempts per contact exactly (Max Attempts, then the schedule): without the circuit
 			// breaker and its host rule, which give an item more tries while other contacts fail too (receivers.test.ts
 			// and test/reliability/receiver-mix.test.ts cover those).
-			out.parameters = { ...node.parameters, options: { ...options, allowPrivateTargets: true, retryDelay: 20, outageBudgetSeconds: 0 } };
+			out.parameters = { ...node.parameters, options: { ...options, allowPrivateTargets: true, retryDelay: 20, headers: TYPED_HEADER, outageBudgetSeconds: 0 } };
 		}
 		if (node.type === OUTBOUND_TYPE && node.parameters.operation === 'redeliver') {
-			out.parameters = { ...node.parameters, options: { ...options, allowPrivateTargets: true, schedule: SCHEDULE, outageBudgetSeconds: 0 } };
+			out.parameters = { ...node.parameters, options: { ...options, allowPrivateTargets: true, schedule: SCHEDULE, headers: TYPED_HEADER, outageBudgetSeconds: 0 } };
 		}
 		if (node.type === 'n8n-nodes-base.scheduleTrigger') {
 			out.parameters = { ...node.parameters, rule: { interval: [{ field: 'seconds', secondsInterval: TICK_SECONDS }] } };
@@ -250,6 +254,13 @@ for (const version of versions) describe(`the dead-letter workflow in real n8n (
 		assert.equal(downRecord.redeliveries, REDELIVERIES);
 		for (const r of last) assert.equal(r.outbound, 'KlickTipp → CRM');
 		assert.ok(!JSON.stringify(last).includes(SECRETS.signingSecret.slice('whsec_'.length)), 'no secret in the table');
+		// the typed-in header: on every attempt (Send's and every redelivery), in no row and no execution's run data
+		assert.ok(receiver.requests.every((r) => r.headers['x-api-key'] === TYPED_SECRET), 'the typed header on every attempt');
+		assert.ok(!JSON.stringify(last).includes(TYPED_SECRET), 'the typed header in no row');
+		assert.match(last[0].record, /"x-api-key":"\*\*\*"/);
+		const withData = await n8n!.api.executions(wfId, { includeData: true });
+		assert.ok(withData.some((e) => JSON.stringify(e.data?.resultData.runData ?? {}).includes('x-api-key')), 'the run data holds the records');
+		for (const e of withData) assert.ok(!JSON.stringify(e.data?.resultData.runData ?? {}).includes(TYPED_SECRET), `the typed header in the run data of execution ${e.id}`);
 
 		// reported: each dead item once, by "Report dead deliveries" (the last node run), to the error workflow
 		const executions = await n8n!.api.executions(wfId);

@@ -84,6 +84,9 @@ for (const version of E2E_VERSIONS) describe(`KlickTipp Outbound Trigger in real
 			['dedupe', { authentication: 'none', options: { dedupeSeconds: 600 } }, undefined],
 			['noCt', { authentication: 'none' }, undefined],
 			['noCtSigned', { authentication: 'signature' }, creds.signature],
+			// n8n without N8N_PROXY_HOPS: the socket address (n8n listens dual-stack: ::ffff:127.0.0.1)
+			['allowLocal', { authentication: 'none', options: { ipAllowlist: '127.0.0.1, ::1', parameterNames: { mapping: [{ parameterName: 'vorname', contactField: 'firstName' }] } } }, undefined],
+			['allowOther', { authentication: 'none', options: { ipAllowlist: '203.0.113.0/24' } }, undefined],
 		];
 		for (const [key, params, cred] of defs) {
 			wf[key] = await n8n.api.createAndActivate({
@@ -336,6 +339,34 @@ for (const version of E2E_VERSIONS) describe(`KlickTipp Outbound Trigger in real
 		const onlyReal = await n8n.api.waitForExecutions(wf.ignoreTest, 1);
 		assert.equal(onlyReal.length, 1, 'only the real event started an execution');
 		assert.deepEqual([...byContactId(onlyReal).keys()], [real]);
+	});
+
+	it('IP Allowlist: the local caller passes, another list answers 403 and starts nothing, an invalid list fails the activation; renamed parameters', async () => {
+		const id = nextId();
+		const { CustomFieldFirstName: _first, ...rest } = contactParams(id);
+		assert.equal((await postForm(n8n.webhookUrl('kt-allowlocal'), { ...rest, vorname: 'Jürgen', source: 'e2e' })).status, 200);
+		const [exec] = await n8n.api.waitForExecutions(wf.allowLocal, 1);
+		const item = nodeOutput(exec, TRIGGER, 0)[0];
+		assert.equal(item.contact.firstName, 'Jürgen', 'vorname mapped to the first name');
+		assert.deepEqual(item.unmappedParameters, ['source']);
+		const refusedAnswer = await postForm(n8n.webhookUrl('kt-allowother'), contactParams(nextId()));
+		assert.equal(refusedAnswer.status, 403);
+		assert.match(((await refusedAnswer.json()) as { reason: string }).reason, /^The caller's address (::ffff:)?127\.0\.0\.1 is not in the trigger's IP Allowlist$/);
+		assert.equal((await n8n.api.executions(wf.allowOther)).length, 0);
+		const broken = await n8n.api.createWorkflow({ name: 'trigger broken allowlist', nodes: [triggerNode('kt-broken', { options: { ipAllowlist: '127.0.0.1, intranet' } }, undefined, TRIGGER)], connections: {} });
+		// n8n 2.4.x refuses the activation with the node's error. n8n 2.41.x publishes through its outbox and reports
+		// nothing back to the API; the webhook is not registered there either (n8n's 404), so nobody gets through.
+		let refused = '';
+		try {
+			await n8n.api.activate(broken);
+		} catch (error) {
+			refused = String(error);
+		}
+		if (version.startsWith('2.4.')) assert.match(refused, /→ 400: .*Option \\"IP Allowlist\\" \(options\.ipAllowlist\): \\"intranet\\" is not an IPv4 or IPv6 address/);
+		await new Promise((resolve) => setTimeout(resolve, 2000));
+		assert.equal((await postForm(n8n.webhookUrl('kt-broken'), contactParams(nextId()))).status, 404, 'its webhook is not registered');
+		// 2.41.x keeps retrying the publication, which slows its shutdown down by about 20 s: unpublish it
+		if (!refused) await n8n.api.deactivate(broken);
 	});
 
 	it('a duplicate within dedupeSeconds is answered 200 "duplicate" and starts no second execution', async () => {

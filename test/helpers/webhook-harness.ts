@@ -47,6 +47,8 @@ export interface HarnessOptions {
 	nodeId?: string;
 	/** 'webhook' (production URL, default) or 'manual' (test URL). */
 	mode?: WorkflowExecuteMode;
+	/** Express's `trust proxy`, as n8n sets it from N8N_PROXY_HOPS (`app.set('trust proxy', proxyHops)` when > 0). */
+	proxyHops?: number;
 }
 
 /** What happened inside the harness for one HTTP request. */
@@ -183,6 +185,7 @@ export async function startWebhookHarness(options: HarnessOptions): Promise<Harn
 
 	const app = express();
 	app.disable('x-powered-by');
+	if ((options.proxyHops ?? 0) > 0) app.set('trust proxy', options.proxyHops);
 	app.use(async (request, res) => {
 		const req = request as N8nRequest;
 		const run: WebhookRun = { method: req.method };

@@ -40,7 +40,7 @@ describe('trigger description', () => {
 			['path', 'authentication', 'eventType', 'options'],
 		);
 		const options = d.properties.find((p) => p.name === 'options')?.options?.map((o) => (o as { name: string }).name).sort();
-		assert.deepEqual(options, ['dedupeSeconds', 'eventParameter', 'ignoreTestEvents', 'includeHeaders', 'includeRawBody', 'responseCode']);
+		assert.deepEqual(options, ['dedupeSeconds', 'eventParameter', 'ignoreTestEvents', 'includeHeaders', 'includeRawBody', 'ipAllowlist', 'parameterNames', 'responseCode']);
 	});
 
 	it('one output, or two named outputs for auto', () => {
@@ -74,7 +74,7 @@ describe('trigger description', () => {
 		const credential = nodeType.description.credentials?.[0];
 		assert.equal(credential?.name, 'klickTippOutboundApi');
 		assert.equal(credential?.required, true);
-		for (const [authentication, shown] of [['none', false], ['apiKey', true], ['basicAuth', true], ['signature', true]] as const) {
+		for (const [authentication, shown] of [['none', false], ['apiKey', true], ['basicAuth', true], ['bearerToken', true], ['signature', true]] as const) {
 			const { node } = load({ authentication });
 			assert.equal(NodeHelpers.displayParameter(node.parameters, credential!, node, nodeType.description, node.parameters), shown, authentication);
 		}
@@ -84,13 +84,14 @@ describe('trigger description', () => {
 	});
 
 	it('shows exactly one setup notice per authentication mode', () => {
-		for (const authentication of ['none', 'apiKey', 'basicAuth', 'signature']) {
+		for (const authentication of ['none', 'apiKey', 'basicAuth', 'bearerToken', 'signature']) {
 			const { node } = load({ authentication });
 			const notices = nodeType.description.properties.filter(
 				(p) => p.type === 'notice' && p.name.startsWith('setupNotice') && NodeHelpers.displayParameter(node.parameters, p, node, nodeType.description),
 			);
 			assert.equal(notices.length, 1, authentication);
-			assert.match(notices[0].displayName, authentication === 'signature' ? /Standard Webhooks/ : /Production URL/);
+			const expected = { signature: /Standard Webhooks/, bearerToken: /Authorization: Bearer/ }[authentication] ?? /Production URL/;
+			assert.match(notices[0].displayName, expected);
 		}
 	});
 

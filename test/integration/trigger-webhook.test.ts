@@ -76,7 +76,8 @@ describe('trigger over HTTP: API key (static value)', () => {
 		assert.equal(answer.json.status, 'accepted');
 		const item = onlyItem(h);
 		assert.equal(lastItems(h)?.length, 1, 'one output');
-		assert.deepEqual(Object.keys(item).sort(), ['contact', 'event', 'eventId', 'isTest', 'params', 'receivedAt', 'request']);
+		assert.deepEqual(Object.keys(item).sort(), ['contact', 'event', 'eventId', 'hint', 'isTest', 'params', 'receivedAt', 'request', 'unmappedParameters']);
+		assert.deepEqual(item.unmappedParameters, ['source'], 'the static value is not part of the contact: a hint says so');
 		assert.equal(item.event, 'contactData');
 		assert.equal(item.eventId, answer.json.eventId);
 		assert.equal(item.isTest, false);
@@ -338,5 +339,54 @@ describe('trigger over HTTP: secrets', () => {
 	it('no secret appears in any answer or output item of this file', () => {
 		assert.ok(seen.length > 40);
 		for (const text of seen) for (const secret of SECRETS) assert.ok(!text.includes(secret), `secret leaked in ${text.slice(0, 200)}`);
+	});
+});
+
+describe('trigger over HTTP: IP Allowlist (the client address as n8n computes it)', () => {
+	const body = () => `email=ip%40example.de&apiKey=${API_KEY}`;
+	async function startWith(ipAllowlist: string, proxyHops = 0): Promise<Harness> {
+		const h = await startWebhookHarness({
+			nodeType: new KlickTippOutboundTrigger(),
+			typeName: 'klickTippOutboundTrigger',
+			parameters: { path: `kt-ip-${++counter}`, authentication: 'apiKey', options: { ipAllowlist, dedupeSeconds: 0 } },
+			credentials: { klickTippOutboundApi: credential },
+			workflowId: `wf-ip-${counter}`,
+			proxyHops,
+		});
+		harnesses.push(h);
+		return h;
+	}
+
+	it('the socket address: 127.0.0.1 in the list passes; outside it: 403 with the reason, no execution, also with a wrong key', async () => {
+		const allowed = await startWith('127.0.0.0/8, ::1');
+		assert.equal((await post(allowed, body(), FORM)).status, 200);
+		onlyItem(allowed);
+		const refused = await startWith('203.0.113.0/24');
+		for (const b of [body(), 'apiKey=wrong']) {
+			const answer = await post(refused, b, FORM, { 'x-forwarded-for': '203.0.113.5' });
+			assert.equal(answer.status, 403, answer.text);
+			assert.deepEqual(answer.json, { status: 'rejected', code: 403, reason: "The caller's address 127.0.0.1 is not in the trigger's IP Allowlist" });
+			noExecution(refused);
+		}
+	});
+
+	it('behind a proxy (N8N_PROXY_HOPS=1): the forwarded client address decides', async () => {
+		const h = await startWith('203.0.113.0/24', 1);
+		assert.equal((await post(h, body(), FORM, { 'x-forwarded-for': '203.0.113.5' })).status, 200);
+		onlyItem(h);
+		const answer = await post(h, body(), FORM, { 'x-forwarded-for': '203.0.113.5, 198.51.100.7' });
+		assert.equal(answer.status, 403, 'only the hop n8n trusts counts, not an address the caller put in front');
+		assert.match(answer.text, /198\.51\.100\.7 is not in the trigger's IP Allowlist/);
+	});
+
+	it('an invalid entry stops the activation naming the option; a request is answered 500 with the reason', async () => {
+		const h = await startWith('203.0.113.0/24, intranet');
+		await assert.rejects(() => h.hook('create'), /Option "IP Allowlist" \(options\.ipAllowlist\): "intranet" is not an IPv4 or IPv6 address/);
+		const answer = await post(h, body(), FORM);
+		assert.equal(answer.status, 500);
+		assert.match(String(answer.json.reason), /^The trigger is misconfigured\. Option "IP Allowlist"/);
+		noExecution(h);
+		const ok = await startWith('127.0.0.1');
+		assert.equal(await ok.hook('create'), true);
 	});
 });

@@ -179,11 +179,11 @@ function withoutNodeConfig(value: unknown): unknown {
 	) as unknown;
 }
 
-type AuthName = 'apiKey/body' | 'apiKey/query' | 'apiKey/header' | 'basicAuth' | 'signature';
+type AuthName = 'apiKey/body' | 'apiKey/query' | 'apiKey/header' | 'basicAuth' | 'bearerToken' | 'signature';
 
 interface AuthMode {
 	name: AuthName;
-	authentication: 'apiKey' | 'basicAuth' | 'signature';
+	authentication: 'apiKey' | 'basicAuth' | 'bearerToken' | 'signature';
 	credential: Record<string, unknown>;
 	/** Whether the secret was really used on the wire. */
 	reached: (r: Received) => boolean;
@@ -219,6 +219,14 @@ const AUTH_MODES: AuthMode[] = [
 		credential: { ...CREDENTIAL },
 		reached: (r) => r.headers.authorization === `Basic ${BASIC_TOKEN}`,
 		maskedInPreview: (q) => q.headers.authorization === 'Basic ***',
+	},
+	{
+		// the credential's Bearer Token is the API key value, so the detector knows it
+		name: 'bearerToken',
+		authentication: 'bearerToken',
+		credential: { ...CREDENTIAL, bearerToken: API_KEY },
+		reached: (r) => r.headers.authorization === `Bearer ${API_KEY}`,
+		maskedInPreview: (q) => q.headers.authorization === 'Bearer ***',
 	},
 	{
 		name: 'signature',
@@ -329,10 +337,10 @@ describe('secrets scan: the detector and the capture can fail', () => {
 		assert.ok(capture.lines.some((l) => l.startsWith('stdout ')));
 	});
 
-	it('the outbound scan sees output items: a key typed into a static value without a credential is found', async () => {
+	it('the outbound scan sees output items: a key typed into a static value (not named or marked secret) without a credential is found', async () => {
 		const { texts } = await runScanned({
 			items: [contact('1')],
-			parameters: outboundParams({ authentication: 'none', staticValues: { value: [{ name: 'token', value: API_KEY }] } }),
+			parameters: outboundParams({ authentication: 'none', staticValues: { value: [{ name: 'note', value: API_KEY }] } }),
 		});
 		assert.ok(leaksAmong(texts).some((l) => l.startsWith('main output[0]')), 'the scan must see the output item');
 	});
@@ -464,6 +472,46 @@ describe('secrets scan: the secret also in the URL or a static value', () => {
 		assert.equal(new URL(rx.requests[0].url, 'http://x').searchParams.get('token'), API_KEY);
 		assert.deepEqual(res.main.map((i) => i.json.status), ['failed', 'failed']);
 		assertClean(texts, 'static value = API key, GET, failing');
+	});
+});
+
+describe('secrets scan: secrets typed into Headers and Static Values (no credential)', () => {
+	const TYPED: INodeParameters = {
+		authentication: 'none',
+		staticValues: { value: [{ name: 'source', value: 'klicktipp' }, { name: 'token', value: PASSWORD }, { name: 'pin', value: SIGNING_SECRET, secret: true }] },
+	};
+	const HEADERS = { header: [{ name: 'Authorization', value: `Bearer ${API_KEY}` }, { name: 'X-Api-Key', value: PASSWORD }] };
+	const reached = (r: Received, body = JSON.parse(r.body || '{}') as IDataObject) =>
+		r.headers.authorization === `Bearer ${API_KEY}` && r.headers['x-api-key'] === PASSWORD && body.token === PASSWORD && body.pin === SIGNING_SECRET;
+
+	it('Send (failing, error output), the stored rows, Redeliver (filled from its own Headers and Static Values) and Preview hold none of them', async () => {
+		rx.setScript(echo(500));
+		const sent = await runScanned({ items: ITEMS, parameters: outboundParams(TYPED, { headers: HEADERS }), onError: 'continueErrorOutput' });
+		assert.equal(sent.res.errorOutput.length, 2);
+		for (const r of rx.requests) assert.ok(reached(r), 'Send sent the typed secrets');
+		assertClean(sent.texts, 'typed secrets, send');
+		const rows = sent.res.errorOutput.map((item, i) => ({ id: i + 1, record: JSON.stringify(item.json.error) }));
+		assertClean(rows.map((row, i): [string, string] => [`stored row ${i}`, row.record]), 'typed secrets, stored rows');
+		assert.match(rows[0].record, /"masked":\{"headers":\["authorization","x-api-key"\],"parameters":\["token","pin"\]\}/);
+
+		const redeliver = { operation: 'redeliver', authentication: 'none', options: { allowPrivateTargets: true, schedule: '0s, 0s', logResponseBody: true } };
+		const missing = await runScanned({ items: rows, parameters: redeliver, onError: 'continueErrorOutput' });
+		assert.match(errorTexts(missing.res.error), /Option "Headers" \(options\.headers\): the record of item 1 .*"authorization"/);
+		rx.requests.length = 0;
+		rx.setScript(echo(200));
+		const filled = await runScanned({
+			items: rows,
+			parameters: { ...redeliver, staticValues: TYPED.staticValues, options: { ...redeliver.options, headers: HEADERS } },
+			onError: 'continueErrorOutput',
+		});
+		assert.equal(rx.requests.length, 2, 'both records sent again');
+		for (const r of rx.requests) assert.ok(reached(r), 'Redeliver sent the typed secrets again');
+		assert.deepEqual(filled.res.main.map((i) => i.json.status), ['delivered', 'delivered']);
+		assertClean(filled.texts, 'typed secrets, redeliver');
+
+		const preview = await runScanned({ items: ITEMS, parameters: { ...outboundParams(TYPED, { headers: HEADERS }), operation: 'preview' } });
+		assert.equal(((preview.res.main[0].json.request as IDataObject).headers as IDataObject)['x-api-key'], '***');
+		assertClean(preview.texts, 'typed secrets, preview');
 	});
 });
 
@@ -712,6 +760,14 @@ const TRIGGER_CASES: Record<AuthName, TriggerCase[]> = {
 		{ name: 'rejected: wrong password one character off', request: { params: { ...CONTACT }, headers: { authorization: `Basic ${Buffer.from(`${USERNAME}:${wrongSimilar(PASSWORD, 5)}`).toString('base64')}` } }, expect: 'rejected' },
 		{ name: 'rejected: the right password as Bearer', request: { params: { ...CONTACT }, headers: { authorization: `Bearer ${PASSWORD}` } }, expect: 'rejected' },
 		{ name: 'rejected: the right login only in the body and another header', request: { params: { ...CONTACT, username: USERNAME, password: PASSWORD, authorization: `Basic ${BASIC_TOKEN}` }, headers: { 'x-forwarded-authorization': `Basic ${BASIC_TOKEN}` } }, expect: 'rejected' },
+	],
+	bearerToken: [
+		{ name: 'accepted: Authorization Bearer', request: { params: { ...CONTACT }, headers: { authorization: `Bearer ${API_KEY}` } }, expect: 'accepted' },
+		{ name: 'accepted: GET, the token also in the query, body and other headers', request: { method: 'GET', query: { ...CONTACT, apiKey: API_KEY, ...ELSEWHERE }, headers: { authorization: `Bearer ${API_KEY}`, ...ELSEWHERE_HEADERS } }, expect: 'accepted' },
+		{ name: 'accepted: form body with the secrets in it', request: { format: 'form', params: { ...CONTACT, token: API_KEY, ...ELSEWHERE }, headers: { authorization: `bearer ${API_KEY}` } }, expect: 'accepted' },
+		{ name: 'rejected: wrong token that contains the right one', request: { params: { ...CONTACT }, headers: { authorization: `Bearer ${API_KEY}x` } }, expect: 'rejected' },
+		{ name: 'rejected: the token without the scheme', request: { params: { ...CONTACT }, headers: { authorization: API_KEY } }, expect: 'rejected' },
+		{ name: 'rejected: the token only in the body and another header', request: { params: { ...CONTACT, authorization: `Bearer ${API_KEY}` }, headers: { 'x-api-key': API_KEY } }, expect: 'rejected' },
 	],
 	signature: [
 		{ name: 'accepted: signed JSON', request: { params: { ...CONTACT }, signWith: SIGNING_SECRET }, expect: 'accepted' },

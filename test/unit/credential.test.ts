@@ -11,9 +11,9 @@ import {
 import { redactDeep } from '../../nodes/core/secrets';
 
 describe('credential: authentication mode and API key location', () => {
-	it('knows exactly the four modes', () => {
-		for (const mode of ['none', 'apiKey', 'basicAuth', 'signature']) assert.equal(authenticationModeOf(mode), mode);
-		for (const other of ['', 'APIKEY', 'header', undefined, null, 1]) assert.equal(authenticationModeOf(other), undefined);
+	it('knows exactly the five modes', () => {
+		for (const mode of ['none', 'apiKey', 'basicAuth', 'bearerToken', 'signature']) assert.equal(authenticationModeOf(mode), mode);
+		for (const other of ['', 'APIKEY', 'header', 'bearer', undefined, null, 1]) assert.equal(authenticationModeOf(other), undefined);
 	});
 	it('an empty or missing location is body (the credential default); unknown ones are undefined', () => {
 		assert.equal(apiKeyLocation(undefined), 'body');
@@ -78,5 +78,20 @@ describe('credential: the Test button', () => {
 			ok: true,
 			message: 'Usable for: Basic Auth, signature (checked locally; KlickTipp has no test endpoint)',
 		});
+	});
+});
+
+describe('credential: Bearer Token (added later; old credentials keep working)', () => {
+	it('the problem names the field, the token is a secret, the Test button counts it', () => {
+		assert.match(credentialProblem('bearerToken', {})!, /Bearer Token is empty/);
+		assert.match(credentialProblem('bearerToken', { bearerToken: '  ' })!, /Bearer Token is empty/);
+		assert.match(credentialProblem('bearerToken', { bearerToken: 'a\nb' })!, /line breaks/);
+		assert.equal(credentialProblem('bearerToken', { bearerToken: 'tok-0123456789' }), null);
+		assert.deepEqual(credentialSecretValues({ bearerToken: 'tok-0123456789' }), ['tok-0123456789']);
+		assert.deepEqual(credentialTest({ bearerToken: 'tok-0123456789' }), { ok: true, message: 'Usable for: Bearer token (checked locally; KlickTipp has no test endpoint)' });
+		// a credential saved before the field existed: every other mode unchanged, bearer refused with the field named
+		const old = { apiKey: 'key-ABCDEFGHIJ', keyName: 'apiKey', keyLocation: 'body' };
+		assert.equal(credentialProblem('apiKey', old), null);
+		assert.match(credentialProblem('bearerToken', old)!, /Bearer Token is empty/);
 	});
 });

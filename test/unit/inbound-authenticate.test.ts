@@ -100,3 +100,24 @@ describe('inbound authenticate: signature', () => {
 		denied(authenticate('signature', { ...cred, signingSecret: 'whsec_!!notbase64' }, req({ rawBody: body })), /not valid base64/);
 	});
 });
+
+describe('inbound authenticate: Bearer token', () => {
+	const TOKEN = 'tok-' + randomBytes(12).toString('hex');
+	const bearer: KlickTippCredential = { bearerToken: TOKEN };
+	it('accepts Authorization: Bearer <token> (scheme in any case), refuses everything else with a reason', () => {
+		assert.deepEqual(authenticate('bearerToken', bearer, req({ headers: { authorization: `Bearer ${TOKEN}` } })), { ok: true });
+		assert.deepEqual(authenticate('bearerToken', bearer, req({ headers: { Authorization: `bearer  ${TOKEN} ` } })), { ok: true });
+		for (const [headers, reason] of [
+			[{}, /no Authorization header/],
+			[{ authorization: TOKEN }, /not "Bearer <token>"/],
+			[{ authorization: `Basic ${TOKEN}` }, /not "Bearer <token>"/],
+			[{ authorization: `Bearer ${TOKEN}x` }, /does not match/],
+			[{ authorization: `Bearer ${TOKEN.slice(0, -1)}` }, /does not match/],
+		] as const) {
+			const r = denied(authenticate('bearerToken', bearer, req({ headers })), reason);
+			assert.ok(!r.reason.includes(TOKEN));
+		}
+		denied(authenticate('bearerToken', bearer, req({ body: params({ authorization: `Bearer ${TOKEN}` }) })), /no Authorization header/);
+		denied(authenticate('bearerToken', { apiKey: KEY }, req({ headers: { authorization: `Bearer ${KEY}` } })), /incomplete: the Bearer Token is empty/);
+	});
+});

@@ -43,7 +43,9 @@ describe('inbound handle: accepted events', () => {
 		assert.deepEqual(o.body, { status: 'accepted', event: 'contactData', eventId: o.item.eventId, isTest: false });
 		assert.match(o.item.eventId, /^evt_[0-9a-f]{32}$/);
 		assert.equal(o.output, 0);
-		assert.deepEqual(Object.keys(o.item).sort(), ['contact', 'event', 'eventId', 'isTest', 'params', 'rawBody', 'receivedAt', 'request']);
+		assert.deepEqual(Object.keys(o.item).sort(), ['contact', 'event', 'eventId', 'hint', 'isTest', 'params', 'rawBody', 'receivedAt', 'request', 'unmappedParameters']);
+		assert.deepEqual(o.item.unmappedParameters, ['src', 'source']);
+		assert.match(o.item.hint ?? '', /^Not used by the contact: src, source\. .*Options › Parameter Names/);
 		assert.equal(o.item.receivedAt, '2026-01-02T03:04:05.000Z');
 		assert.deepEqual(o.item.contact, { id: '4711', email: 'max@example.de', firstName: 'Jürgen', phone: '+49170123456', fields: { fieldFirstName: 'Jürgen', field219989: 'x' } });
 		assert.deepEqual(o.item.params, { src: 'q', email: 'Max@Example.de', SubscriberID: '4711', CustomFieldFirstName: 'Jürgen', PhoneNumber: '0049170123456', CustomField219989: 'x', source: 'kt' });
@@ -201,5 +203,52 @@ describe('inbound handle: property-based (odd requests never throw, never leak)'
 			}),
 			{ numRuns: 2000 },
 		);
+	});
+});
+
+describe('inbound handle: renamed parameters', () => {
+	it('maps them into the contact; no hint when every parameter is used; invalid option: 500 with the reason, nothing starts', () => {
+		const config = { ...base, parameterNames: { mapping: [{ parameterName: 'vorname', contactField: 'firstName' }, { parameterName: 'tarif', contactField: 'field', fieldName: 'tarif' }] } };
+		const o = accepted(handleInboundRequest(form(`apiKey=${KEY}&email=a%40b.de&vorname=J%C3%BCrgen&tarif=Gold`), config, { credential: cred }));
+		assert.equal(o.item.contact.firstName, 'Jürgen');
+		assert.equal(o.item.contact.fields.tarif, 'Gold');
+		assert.equal(o.item.unmappedParameters, undefined);
+		assert.equal(o.item.hint, undefined);
+		const hinted = accepted(handleInboundRequest(form(`apiKey=${KEY}&email=a%40b.de&vorname=J%C3%BCrgen&tarif=Gold`), base, { credential: cred }));
+		assert.deepEqual(hinted.item.unmappedParameters, ['vorname', 'tarif']);
+		const auto = accepted(handleInboundRequest(form(`apiKey=${KEY}&email=a%40b.de&event=contact`), { ...base, eventType: 'auto' }, { credential: cred }));
+		assert.equal(auto.item.unmappedParameters, undefined, 'the event parameter is used (Auto)');
+		const bad = handleInboundRequest(form(`apiKey=${KEY}&email=a%40b.de`), { ...base, parameterNames: { mapping: [{ parameterName: 'tarif', contactField: 'field' }] } }, { credential: cred });
+		assert.equal(bad.kind, 'rejected');
+		assert.equal(bad.httpStatus, 500);
+		assert.match((bad.body as { reason: string }).reason, /^The trigger is misconfigured\. Option "Parameter Names" \(options\.parameterNames\): mapping 1 \("tarif"\) maps to a custom field but has no Field Name$/);
+	});
+});
+
+describe('inbound handle: IP allowlist', () => {
+	const config = { ...base, ipAllowlist: '203.0.113.0/24, 2001:db8::/32' };
+	const at = (ip: string | undefined, body = `apiKey=${KEY}&email=a%40b.de`, ips: string[] = []) => ({ ...form(body), ip, ips });
+	it('an allowed caller passes; another is refused with 403 before parsing and authentication; a broken list: 500', () => {
+		accepted(handleInboundRequest(at('203.0.113.9'), config, { credential: cred }));
+		accepted(handleInboundRequest(at('::ffff:203.0.113.9'), config, { credential: cred }));
+		accepted(handleInboundRequest(at('10.0.0.1', undefined, ['203.0.113.9']), config, { credential: cred }));
+		for (const [ip, body] of [['198.51.100.1', `apiKey=${KEY}&email=a%40b.de`], ['198.51.100.1', 'apiKey=wrong'], [undefined, '']] as const) {
+			const o = handleInboundRequest(at(ip, body), config, { credential: cred });
+			assert.equal(o.kind, 'rejected');
+			assert.equal(o.httpStatus, 403, 'refused before the empty body (400) or the wrong key (401)');
+			assert.equal((o.body as { reason: string }).reason, `The caller's address ${ip ?? 'unknown'} is not in the trigger's IP Allowlist`);
+		}
+		const broken = handleInboundRequest(at('203.0.113.9'), { ...base, ipAllowlist: '203.0.113.0/24, intranet' }, { credential: cred });
+		assert.equal(broken.httpStatus, 500);
+		assert.match((broken.body as { reason: string }).reason, /^The trigger is misconfigured\. Option "IP Allowlist" \(options\.ipAllowlist\): "intranet" is not an IPv4 or IPv6 address/);
+		accepted(handleInboundRequest(at(undefined), base, { credential: cred }));
+	});
+});
+
+describe('inbound handle: Include Headers masks secret-like headers', () => {
+	it('Authorization, cookies, the API key header and API-key/token-like names are ***; others are kept', () => {
+		const req = { ...form(`apiKey=${KEY}&email=a%40b.de`), headers: { 'content-type': FORM, 'x-auth-token': 'tok-abc', 'X-Api-Key': 'other-key', cookie: 'a=b', 'x-request-id': 'r1' } };
+		const o = accepted(handleInboundRequest(req, { ...base, includeHeaders: true }, { credential: cred }));
+		assert.deepEqual(o.item.request.headers, { 'content-type': FORM, 'x-auth-token': '***', 'x-api-key': '***', cookie: '***', 'x-request-id': 'r1' });
 	});
 });

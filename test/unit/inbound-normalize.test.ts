@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { normalizeContact, normalizePhone } from '../../nodes/core/inbound/normalize';
+import { normalizeContact, normalizeContactWithUse, normalizePhone, parseParameterNames } from '../../nodes/core/inbound/normalize';
 import { emptyParams, type Params } from '../../nodes/core/inbound/types';
 
 const p = (o: Record<string, unknown>): Params => Object.assign(emptyParams(), o);
@@ -64,5 +64,45 @@ describe('inbound normalize: phone (E.164)', () => {
 		assert.equal(normalizePhone('+0123456789'), '+0123456789');
 		assert.equal(normalizePhone('+12345'), '+12345');
 		assert.equal(normalizePhone('+1234567890123456'), '+1234567890123456');
+	});
+});
+
+describe('inbound normalize: renamed parameters ("Parameter Names")', () => {
+	const renames = [
+		{ parameterName: 'vorname', contactField: 'firstName' as const },
+		{ parameterName: 'Mail', contactField: 'email' as const },
+		{ parameterName: 'tarif', contactField: 'field' as const, fieldName: 'tarif' },
+		{ parameterName: 'kdnr', contactField: 'id' as const },
+	];
+	it('fills the contact from the mapped names (any letter case), before KlickTipp\'s defaults; lists what it did not use', () => {
+		const params = p({ VORNAME: 'Jürgen', mail: ' Max@Example.de ', tarif: ['Silber', 'Gold'], kdnr: '77', CustomFieldFirstName: 'Default', source: 'kt', event: 'x' });
+		const { contact, unused } = normalizeContactWithUse(params, renames, ['event']);
+		assert.deepEqual(contact, { id: '77', email: 'max@example.de', firstName: 'Jürgen', fields: { fieldFirstName: 'Default', tarif: 'Gold' } });
+		assert.deepEqual(unused, ['source']);
+	});
+	it('without mappings a renamed field is not lost silently: it is listed as unused', () => {
+		const { contact, unused } = normalizeContactWithUse(p({ email: 'a@b.de', Vorname: 'Jürgen', SUBSCRIBERID: '1', CustomField1: 'x', phonenumber: '0049170123456', zip: '' }));
+		assert.equal(contact.firstName, undefined);
+		assert.deepEqual(unused, ['Vorname', 'zip']);
+	});
+	it('parseParameterNames: the entries, or the problem naming the entry', () => {
+		assert.deepEqual(parseParameterNames(undefined), { ok: true, renames: [] });
+		assert.deepEqual(parseParameterNames({}), { ok: true, renames: [] });
+		assert.deepEqual(parseParameterNames({ mapping: [{ parameterName: ' vorname ', contactField: 'firstName', fieldName: 'ignored' }] }), {
+			ok: true,
+			renames: [{ parameterName: 'vorname', contactField: 'firstName' }],
+		});
+		const problems: Array<[unknown, RegExp]> = [
+			[{ mapping: [{ parameterName: '', contactField: 'email' }] }, /^mapping 1 has no Parameter Name$/],
+			[{ mapping: [{ parameterName: 'x', contactField: 'street' }] }, /^mapping 1 \("x"\) maps to the unknown contact field "street"$/],
+			[{ mapping: [{ parameterName: 'tarif', contactField: 'field', fieldName: ' ' }] }, /custom field but has no Field Name/],
+			[{ mapping: [{ parameterName: 'a', contactField: 'email' }, { parameterName: 'A', contactField: 'id' }] }, /^mapping 2 \("A"\): the Parameter Name is mapped twice$/],
+			[{ mapping: 'x' }, /not a list/],
+		];
+		for (const [raw, problem] of problems) {
+			const r = parseParameterNames(raw);
+			assert.ok(!r.ok, JSON.stringify(raw));
+			assert.match(r.problem, problem);
+		}
 	});
 });

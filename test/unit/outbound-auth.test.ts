@@ -72,6 +72,17 @@ describe('outbound auth: API key placement', () => {
 
 });
 
+describe('outbound auth: Bearer token', () => {
+	it('Authorization: Bearer <token> from the credential, a credential header; the request before authentication has none', () => {
+		const replay = replayRequest(encodeRequest('POST', 'json', 'https://x/h', params), {}, 'msg_t', 'bearerToken');
+		const req = authorize(replay, { bearerToken: ' tok-0123456789 ' });
+		assert.equal(req.headers.authorization, 'Bearer tok-0123456789');
+		assert.deepEqual(req.credentialHeaders, ['authorization']);
+		assert.equal(replay.headers.authorization, undefined);
+		assert.equal(authorize({ ...replay, authentication: 'apiKey' }, { bearerToken: 'tok-0123456789' }).headers.authorization, undefined, 'only in its own mode');
+	});
+});
+
 describe('outbound auth: Standard Webhooks signature', () => {
 	const secret = `whsec_${randomBytes(32).toString('base64')}`;
 

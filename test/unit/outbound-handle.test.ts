@@ -268,6 +268,27 @@ describe('outbound handle: preview says what send does (same plan)', () => {
 		assert.ok(verifySignature(secret, request.headers, request.body, NOW / 1000).ok, 'the preview signature verifies');
 		assert.ok(!JSON.stringify(record).includes(secret));
 	});
+
+	it('masks secrets typed into Headers and Static Values (preview, send record, errors), Bearer credential too', () => {
+		const setup = setupOf({ authentication: 'bearerToken', credential: { bearerToken: 'cred-bearer-0123' }, secrets: ['cred-bearer-0123'] });
+		const config = configOf(setup, {
+			headers: { 'user-agent': DEFAULTS.userAgent, 'x-api-key': 'hdr-key-0123', 'x-tenant': 'köln' },
+			mapping: { sendEmail: true, emailParameterName: 'email', fields: [], staticValues: [{ name: 'token', value: 'sv-token-0123' }, { name: 'pin', value: 'sv-pin-0123', secret: true }, { name: 'list', value: 'news' }] },
+		});
+		const [preview] = previewRun(setup, [contact('1')], () => config, undefined, NOW);
+		const request = preview.request as { body: string; headers: Record<string, string>; masked: unknown };
+		assert.deepEqual(request.headers, { 'user-agent': DEFAULTS.userAgent, 'x-api-key': '***', 'x-tenant': 'köln', 'content-type': 'application/json; charset=utf-8', authorization: 'Bearer ***' });
+		assert.equal(request.body, '{"email":"1@example.de","token":"***","pin":"***","list":"news"}');
+		assert.deepEqual(request.masked, { headers: ['x-api-key'], parameters: ['token', 'pin'] });
+		const plans = planItems(setup, [contact('1')], () => config, undefined);
+		const run = finishRun(setup, [contact('1')], plans, [delivered({ status: 'failed', httpStatus: 401, reason: 'HTTP 401', responseBody: 'bad key hdr-key-0123' })], undefined, { now: () => NOW });
+		const text = JSON.stringify(run);
+		for (const secret of ['cred-bearer-0123', 'hdr-key-0123', 'sv-token-0123', 'sv-pin-0123']) assert.ok(!text.includes(secret), secret);
+		assert.match(text, /news/);
+		// an error about the parameters masks them too
+		const bad = { ...config, url: 'https://crm.example.com/__nope__' };
+		assert.throws(() => planItems(setup, [contact('1')], () => bad, undefined), (e: unknown) => e instanceof Error && /Unknown placeholder/.test(e.message) && !/sv-token-0123|sv-pin-0123/.test(e.message));
+	});
 });
 
 describe('outbound handle: deliveryOptions', () => {

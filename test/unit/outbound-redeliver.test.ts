@@ -322,6 +322,7 @@ const CREDENTIALS: Record<AuthenticationMode, KlickTippCredential | undefined> =
 	apiKey: { apiKey: 'k-0123456789', keyName: 'access_key', keyLocation: 'body' },
 	basicAuth: { username: 'crm', password: 'pw-0123456789' },
 	signature: { signingSecret: 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64') },
+	bearerToken: { bearerToken: 'tok-0123456789' },
 };
 
 function sendSetup(authentication: AuthenticationMode, credential: KlickTippCredential | undefined, method: OutboundMethod, format: 'json' | 'form'): OutboundSetup {
@@ -371,7 +372,7 @@ function storedFailure(setup: OutboundSetup): { row: Record<string, unknown>; se
 }
 
 describe('redeliver hub: a stored record is sent again exactly as Send sent it', () => {
-	for (const authentication of ['none', 'apiKey', 'basicAuth', 'signature'] as const) {
+	for (const authentication of ['none', 'apiKey', 'basicAuth', 'bearerToken', 'signature'] as const) {
 		for (const [method, format] of [['POST', 'json'], ['POST', 'form'], ['GET', 'json'], ['PUT', 'json'], ['PATCH', 'form'], ['DELETE', 'json']] as const) {
 			it(`${authentication}, ${method}${hasBody(method) ? ` ${format}` : ''}: same method, URL, body, headers, webhook-id; no secret stored`, () => {
 				const send = sendSetup(authentication, CREDENTIALS[authentication], method, format);
@@ -453,5 +454,82 @@ describe('redeliver hub: finishing a run', () => {
 		const [record] = finishRedeliveries(setup, plans, [result({ status: 'delivered', httpStatus: 200, reason: undefined })], () => NOW).records;
 		for (const [key, value] of Object.entries(record)) assert.notEqual(value, undefined, key);
 		assert.equal((record as unknown as OutboundOutput).status, 'delivered');
+	});
+});
+
+describe('redeliver hub: secrets typed into Headers and Static Values', () => {
+	const TOKEN = 'typed-token-0123456789';
+	const COOKIE = 'sid=cookie-0123456789';
+	function typedConfig(setup: OutboundSetup): OutboundConfig {
+		const config = configOf(setup);
+		return {
+			...config,
+			headers: { ...config.headers, authorization: `Bearer ${TOKEN}`, cookie: COOKIE },
+			mapping: { ...config.mapping, staticValues: [...config.mapping.staticValues, { name: 'pin', value: '4242-secret-pin', secret: true }, { name: 'access_token', value: 'at-0123456789' }] },
+		};
+	}
+	function storedTyped(setup: OutboundSetup): { row: Record<string, unknown>; sent: ReturnType<typeof buildRequest> } {
+		const item = { contact: { id: '4711', email: 'a@example.de' }, eventId: 'ev-1' };
+		const plans = planItems(setup, [item], () => typedConfig(setup), undefined);
+		const run = finishRun(setup, [item], plans, [result({ attempts: 5, durationMs: 1000, responseBody: `echo ${TOKEN}` })], undefined, { now: () => NOW - H });
+		return { row: { id: 1, record: JSON.stringify(run.records[0]) }, sent: buildRequest(item, typedConfig(setup), setup.credential) };
+	}
+	const FILL = {
+		headers: { authorization: `Bearer ${TOKEN}`, cookie: COOKIE },
+		parameters: { pin: '4242-secret-pin', access_token: 'at-0123456789' },
+	};
+
+	for (const [method, format] of [['POST', 'json'], ['POST', 'form'], ['GET', 'json']] as const) {
+		it(`${method}${method === 'POST' ? ` ${format}` : ''}: the record masks them and lists their names; Redeliver fills them and sends the same request`, () => {
+			const send = sendSetup('none', undefined, method, format);
+			const { row, sent } = storedTyped(send);
+			const text = String(row.record);
+			for (const secret of [TOKEN, 'cookie-0123456789', '4242-secret-pin', 'at-0123456789']) assert.ok(!text.includes(secret), `no ${secret} in the record`);
+			const stored = JSON.parse(text) as OutboundOutput;
+			assert.deepEqual(stored.request.masked, { headers: ['authorization', 'cookie'], parameters: ['pin', 'access_token'] });
+			assert.equal(stored.request.headers?.authorization, '***');
+			assert.ok(text.includes('news'), 'the other values are kept');
+			const [plan] = planRedeliveries(redeliverySetup(send, { fill: FILL }), [row], NOW);
+			assert.equal(plan.kind, 'send');
+			const { authorized, record } = plan as Extract<RedeliveryPlan, { authorized: unknown }>;
+			assert.deepEqual(
+				{ url: authorized.url, body: authorized.body, headers: authorized.headers },
+				{ url: sent.request.url, body: sent.request.body, headers: sent.request.headers },
+			);
+			assert.deepEqual(record.request.masked, stored.request.masked, 'the record keeps its list for the next run');
+		});
+	}
+
+	it('Redeliver without the value: SetupError naming Headers or Static Values and the item; nothing is sent', () => {
+		const send = sendSetup('none', undefined, 'POST', 'json');
+		const { row } = storedTyped(send);
+		assert.throws(
+			() => planRedeliveries(redeliverySetup(send), [failedRecord(), row], NOW),
+			(e: unknown) => e instanceof SetupError && /^Option "Headers" \(options\.headers\): the record of item 2 .*"authorization"/.test(e.message) && e.details.itemIndex === 1,
+		);
+		assert.throws(
+			() => planRedeliveries(redeliverySetup(send, { fill: { headers: FILL.headers, parameters: { pin: 'x' } } }), [row], NOW),
+			(e: unknown) => e instanceof SetupError && /^Parameter "Static Values" \(staticValues\): .*"access_token"/.test(e.message),
+		);
+	});
+
+	it('a secret in the URL (a placeholder) cannot be filled: the record is dead with the reason', () => {
+		const send = sendSetup('none', undefined, 'POST', 'json');
+		const item = { contact: { id: '4711', email: 'a@example.de' } };
+		const config = { ...typedConfig(send), url: 'https://crm.example.com/hook/__pin__' };
+		const run = finishRun(send, [item], planItems(send, [item], () => config, undefined), [result({ attempts: 1 })], undefined, { now: () => NOW - H });
+		assert.ok(!JSON.stringify(run.records).includes('4242-secret-pin'));
+		const [plan] = planRedeliveries(redeliverySetup(send, { fill: FILL }), [{ record: JSON.stringify(run.records[0]) }], NOW);
+		assert.equal(plan.kind, 'dead');
+		assert.match(String(plan.record.reason), /also stood elsewhere in the request/);
+	});
+
+	it("Redeliver's output masks the filled values (also echoed by the receiver)", () => {
+		const send = sendSetup('none', undefined, 'POST', 'json');
+		const setup = redeliverySetup(send, { fill: FILL, secrets: [TOKEN, COOKIE, ...Object.values(FILL.parameters)], options: { ...send.options, maxAttempts: 1, logResponseBody: true } });
+		const plans = planRedeliveries(setup, [storedTyped(send).row], NOW);
+		const run = finishRedeliveries(setup, plans, [result({ responseBody: `bad ${TOKEN} at-0123456789` })], () => NOW);
+		assert.ok(!JSON.stringify(run.records).includes(TOKEN));
+		assert.equal((run.records[0].response as { body: string }).body, 'bad *** ***');
 	});
 });

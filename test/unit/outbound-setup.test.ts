@@ -7,7 +7,7 @@ import { outboundProperties } from '../../nodes/KlickTippOutbound/description';
 import { SetupError } from '../../nodes/core/outbound/errors';
 import type { SetupParameters } from '../../nodes/core/outbound/setup';
 import { hasBody, OUTBOUND_METHODS } from '../../nodes/core/outbound/encoding';
-import { DEFAULTS, itemConfig, parseOptions, parseSetup, requestHeaders } from '../../nodes/core/outbound/setup';
+import { DEFAULTS, itemConfig, parseOptions, parseRedeliverySetup, parseSetup, requestHeaders } from '../../nodes/core/outbound/setup';
 
 const base: SetupParameters = {
 	outboundName: ' CRM ',
@@ -151,7 +151,25 @@ describe('outbound setup: parseSetup validates the parameters', () => {
 			format: 'json',
 			authentication: 'none',
 			headers: { 'user-agent': DEFAULTS.userAgent },
-			mapping: { sendEmail: false, emailParameterName: 'mail', fields: [{ value: 1, parameterName: 'n', defaultValue: undefined }], staticValues: [{ name: 's', value: 'v' }] },
+			mapping: { sendEmail: false, emailParameterName: 'mail', fields: [{ value: 1, parameterName: 'n', defaultValue: undefined }], staticValues: [{ name: 's', value: 'v', secret: false }] },
 		});
+	});
+});
+
+describe('outbound setup: Redeliver fills masked secrets from its own Headers and Static Values', () => {
+	it('reads them by name (headers lower-cased, no default User-Agent) and counts every value as a secret', async () => {
+		const setup = await parseRedeliverySetup(
+			{
+				authentication: 'none',
+				options: { headers: { header: [{ name: 'Authorization', value: 'Bearer tok-0123' }, { name: 'X-Api-Key', value: 'k-0123' }] } },
+				staticValues: { value: [{ name: ' token ', value: 'sv-0123' }, { name: 'pin', value: 4242, secret: true }, { name: '', value: 'x' }] },
+			},
+			async () => ({}),
+		);
+		assert.deepEqual(setup.fill, { headers: { authorization: 'Bearer tok-0123', 'x-api-key': 'k-0123' }, parameters: { token: 'sv-0123', pin: '4242' } });
+		assert.deepEqual(setup.secrets, ['sv-0123', '4242', 'Bearer tok-0123', 'tok-0123', 'k-0123']);
+		const none = await parseRedeliverySetup({ authentication: 'none', options: {} }, async () => ({}));
+		assert.deepEqual(none.fill, { headers: {}, parameters: {} });
+		assert.deepEqual(none.secrets, []);
 	});
 });

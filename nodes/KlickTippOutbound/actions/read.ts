@@ -33,12 +33,13 @@ export async function readSetup(ctx: IExecuteFunctions): Promise<OutboundSetup> 
 	);
 }
 
-/** Redeliver's parameters: the authentication (and its credential) and the options. */
+/** Redeliver's parameters: the authentication (and its credential), the options and the static values (fill values). */
 export async function readRedeliverySetup(ctx: IExecuteFunctions): Promise<RedeliverySetup> {
 	return await parseRedeliverySetup(
 		{
 			authentication: ctx.getNodeParameter('authentication', 0, DEFAULTS.authentication),
 			options: ctx.getNodeParameter('options', 0, {}) as IDataObject,
+			staticValues: ctx.getNodeParameter('staticValues', 0, {}),
 		},
 		async () => (await ctx.getCredentials(CREDENTIAL_TYPE, 0)) as KlickTippCredential,
 	);

@@ -1,6 +1,6 @@
 /**
  * Authentication of incoming KlickTipp outbound requests: none, API key (static value, query or header),
- * HTTP Basic, or a Standard Webhooks signature over the raw body. Secrets are compared in constant time and
+ * HTTP Basic, a bearer token, or a Standard Webhooks signature over the raw body. Secrets are compared in constant time and
  * never appear in a reason. An incomplete credential always rejects. No n8n imports.
  */
 import type { AuthenticationMode, CredentialPart, KlickTippCredential } from '../credential';
@@ -92,6 +92,20 @@ export function checkBasicAuth(credential: KlickTippCredential, request: AuthReq
 	return { ok: true };
 }
 
+/** `Authorization: Bearer <token>` (the scheme in any case), the token compared in constant time. */
+export function checkBearerToken(credential: KlickTippCredential, request: AuthRequest): AuthResult {
+	const problem = incomplete('bearerToken', credential);
+	if (problem) return problem;
+	const header = headerValue(request.headers, 'authorization');
+	if (!header) return unauthorized('Bearer token required: no Authorization header');
+	const match = /^bearer\s+(\S+)\s*$/i.exec(header);
+	if (!match) return unauthorized('Bearer token required: the Authorization header is not "Bearer <token>"');
+	if (!secretsEqual(match[1], credentialFields(credential).bearerToken.trim())) {
+		return unauthorized('Bearer token invalid: the token in the Authorization header does not match');
+	}
+	return { ok: true };
+}
+
 export function checkSignature(credential: KlickTippCredential, request: AuthRequest, nowSeconds: number): AuthResult {
 	const problem = incomplete('signature', credential);
 	if (problem) return problem;
@@ -123,5 +137,6 @@ export function authenticate(
 	}
 	if (mode === 'apiKey') return checkApiKey(credential, request);
 	if (mode === 'basicAuth') return checkBasicAuth(credential, request);
+	if (mode === 'bearerToken') return checkBearerToken(credential, request);
 	return checkSignature(credential, request, nowSeconds);
 }

@@ -15,7 +15,8 @@ export type Params = Record<string, ParamValue>;
 /** Why a request is refused. `status` is the HTTP status the trigger answers with. */
 export interface Rejection {
 	ok: false;
-	status: 400 | 401 | 415 | 422;
+	/** 500: the trigger's own options are invalid (the reason names the option); nothing starts. */
+	status: 400 | 401 | 403 | 415 | 422 | 500;
 	reason: string;
 	/** Extra response headers (e.g. WWW-Authenticate for Basic). */
 	headers?: Record<string, string>;

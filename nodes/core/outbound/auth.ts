@@ -78,7 +78,7 @@ function withBodyParam(body: string | null, contentType: string, param: [string,
 
 /**
  * Applies the credential to a request built before authentication: the API key as a static value (the body, or the
- * query for GET and DELETE), a query parameter or a header; or HTTP Basic. The request's own authentication decides. Signatures
+ * query for GET and DELETE), a query parameter or a header; HTTP Basic; or `Authorization: Bearer <token>`. The request's own authentication decides. Signatures
  * are added per attempt by `signRequest` (the timestamp is part of the signed content). Throws when an API key
  * static value cannot be added to the body (not the JSON object or form the outbound sends).
  */
@@ -87,7 +87,7 @@ export function authorize(request: ReplayRequest, cred: KlickTippCredential | un
 	const contentType = headers['content-type'] ?? null;
 	const credentialHeaders: string[] = [];
 	let { url, body } = request;
-	const { apiKey, keyName, username, password } = credentialFields(cred);
+	const { apiKey, keyName, username, password, bearerToken } = credentialFields(cred);
 	if (request.authentication === 'apiKey' && cred) {
 		const where = apiKeyLocation(cred);
 		if (where === 'query' || (where === 'body' && !hasBody(request.method))) {
@@ -101,6 +101,10 @@ export function authorize(request: ReplayRequest, cred: KlickTippCredential | un
 	}
 	if (request.authentication === 'basicAuth' && cred) {
 		headers.authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+		credentialHeaders.push('authorization');
+	}
+	if (request.authentication === 'bearerToken' && cred) {
+		headers.authorization = `Bearer ${bearerToken.trim()}`;
 		credentialHeaders.push('authorization');
 	}
 	return { method: request.method, url, body, contentType, headers, credentialHeaders };

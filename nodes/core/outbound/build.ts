@@ -13,6 +13,8 @@ import type { MappingConfig, OutboundParams } from './mapping';
 import { OutboundParameterError } from './errors';
 import { mapItem } from './mapping';
 import { PlaceholderError, expandPlaceholders, placeholderNames, withStandIns } from './placeholders';
+import type { TypedSecrets } from './secret-values';
+import { typedSecrets } from './secret-values';
 
 export interface OutboundConfig {
 	name: string;
@@ -61,6 +63,13 @@ export interface BuiltRequest {
 	/** The request with the credential applied (no signature yet: that is added per attempt). */
 	request: AuthorizedRequest;
 	webhookId: string;
+	/** The secrets typed into Headers and Static Values: masked in the record (see secret-values.ts). */
+	secrets: TypedSecrets;
+}
+
+/** The secrets typed into an item's Headers and Static Values (see secret-values.ts). */
+export function configSecrets(config: Pick<OutboundConfig, 'headers' | 'mapping'>): TypedSecrets {
+	return typedSecrets(config.headers, config.mapping.staticValues);
 }
 
 /**
@@ -96,5 +105,5 @@ export function buildRequest(
 	const eventId = typeof json.eventId === 'string' && json.eventId ? json.eventId : undefined;
 	const webhookId = webhookIdFor(config.name, eventId, `${config.method} ${url} ${jsonEncode(params)}`);
 	const replay = replayRequest(encoded, config.headers, webhookId, config.authentication);
-	return { params, replay, request: authorize(replay, credential), webhookId };
+	return { params, replay, request: authorize(replay, credential), webhookId, secrets: configSecrets(config) };
 }

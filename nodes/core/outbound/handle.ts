@@ -14,7 +14,7 @@ import { redact } from '../secrets';
 import type { AuthorizedRequest } from './auth';
 import { authorize, signRequest } from './auth';
 import type { BuiltRequest, OutboundConfig } from './build';
-import { buildRequest, eventOf } from './build';
+import { buildRequest, configSecrets, eventOf } from './build';
 import type { DeliveryDeps, DeliveryOptions, DeliveryResult } from './deliver';
 import { deliver } from './deliver';
 import type { HostPolicy } from './host';
@@ -24,12 +24,13 @@ import { contactIdOf, emailOf } from './mapping';
 import type { OncePerContactState } from './once-per-contact';
 import { contactKey, formatRemaining, pruneWindows, recordDelivery, windowRemainingMs } from './once-per-contact';
 import type { OutboundOutput } from './output';
-import { failureMessage, maskedRecord, previewRecord, sentRecord, unsentRecord } from './output';
+import { failureMessage, maskedRecord, previewRecord, recordSecrets, sentRecord, unsentRecord } from './output';
 import { DEFAULT_RETRY_POLICY } from './retry';
 import type { DeliverySetup, OutboundSetup, RedeliverySetup } from './setup';
 import { DEFAULTS } from './setup';
 import type { RedeliveryStep } from './redeliver';
 import { givenUp, redeliveredRecord, redeliveryStep } from './redeliver';
+import { fillMasked } from './secret-values';
 import { testContactItem, testMapping } from './test-contact';
 
 export type Plan =
@@ -85,7 +86,7 @@ export function buildItem(setup: OutboundSetup, json: Record<string, unknown>, c
 	try {
 		return buildRequest(json, config, setup.credential);
 	} catch (error) {
-		throw asSetupError(error, setup.secrets, itemIndex);
+		throw asSetupError(error, recordSecrets(setup.secrets, { secrets: configSecrets(config) }), itemIndex);
 	}
 }
 
@@ -276,7 +277,7 @@ export function finishRun(
 			output = unsentRecord(setup, json, plan.kind === 'fail' ? 'failed' : 'skipped', reason, plan.built, at);
 		}
 		if (output.status === 'failed') failed.push(i);
-		records.push(maskedRecord(output, setup.secrets));
+		records.push(maskedRecord(output, recordSecrets(setup.secrets, plan.built)));
 	});
 	const delivered = records.filter((r) => r.status === 'delivered').length;
 	const parked = results.filter((r) => r?.parked).length;
@@ -313,7 +314,7 @@ export function previewRun(
 			setup.authentication === 'signature' && signingSecret
 				? signRequest(built.request, signingSecret, built.webhookId, Math.floor(nowMs / 1000))
 				: { ...built.request.headers };
-		return maskedRecord(previewRecord(setup, items[i], previewReason(plan), built, headers, nowMs), setup.secrets);
+		return maskedRecord(previewRecord(setup, items[i], previewReason(plan), built, headers, nowMs), recordSecrets(setup.secrets, built));
 	});
 }
 
@@ -337,8 +338,16 @@ export function planRedeliveries(setup: RedeliverySetup, items: ReadonlyArray<Re
 				{ itemIndex: i },
 			);
 		}
+		const filled = fillMasked(step.request, step.record.request.masked, setup.fill);
+		if (!filled.ok && !filled.parameter) return givenUp(step.record, filled.reason, nowMs);
+		if (!filled.ok) {
+			throw new SetupError(
+				`${filled.parameter === 'staticValues' ? 'Parameter "Static Values"' : 'Option "Headers"'} (${filled.parameter}): the record of item ${i + 1} (outbound "${step.record.outbound.name}") cannot be sent again: ${filled.reason}`,
+				{ itemIndex: i },
+			);
+		}
 		try {
-			return { ...step, authorized: authorize(step.request, setup.credential) };
+			return { ...step, authorized: authorize(filled.request, setup.credential) };
 		} catch (error) {
 			const reason = `The record's body cannot take the API key (${(error as Error).message}), so it cannot be sent again`;
 			return givenUp(step.record, reason, nowMs);

@@ -17,6 +17,8 @@ export interface OutboundField {
 export interface StaticValue {
 	name: string;
 	value: unknown;
+	/** Marked "Secret": masked in every record (see secret-values.ts); also by its name (token, password, …). */
+	secret?: boolean;
 }
 
 export interface MappingConfig {

@@ -9,6 +9,8 @@ import type { BuiltRequest } from './build';
 import { eventOf } from './build';
 import type { DeliveryResult } from './deliver';
 import { contactIdOf, emailOf } from './mapping';
+import type { MaskedNames } from './secret-values';
+import { maskRequest } from './secret-values';
 import type { OutboundSetup } from './setup';
 
 /**
@@ -62,13 +64,28 @@ export type RequestView = Partial<Omit<ReplayRequest, 'method' | 'url' | 'body'>
 	method: string;
 	url: string;
 	body: string | null;
+	/** The secret headers and static values the record keeps masked; Redeliver fills them again (secret-values.ts). */
+	masked?: MaskedNames;
 };
 
-/** The request as a record keeps it: the request before authentication, replayable; the method only when none was built. */
+/**
+ * The request as a record keeps it: the request before authentication, replayable, with the secret headers and
+ * static values shown as `***` and listed under `masked` (secret-values.ts; maskedRecord masks them by value
+ * everywhere else); the method only when none was built.
+ */
 export function requestView(built: BuiltRequest | undefined, fallbackMethod: string): RequestView {
 	if (!built) return { method: fallbackMethod, url: '', body: null };
-	const { method, url, body, headers, webhookId, authentication } = built.replay;
-	return { method, url, body, headers: { ...headers }, webhookId, authentication };
+	const { request, masked } = maskRequest(built.replay, built.secrets);
+	const { method, url, body, headers, webhookId, authentication } = request;
+	const view: RequestView = { method, url, body, headers: { ...headers }, webhookId, authentication };
+	if (masked) view.masked = masked;
+	return view;
+}
+
+/** What a record of this request must not show: the credential's secrets and the ones typed into the outbound. */
+export function recordSecrets(secrets: readonly string[], built: Pick<BuiltRequest, 'secrets'> | undefined): readonly string[] {
+	const typed = built?.secrets.values ?? [];
+	return typed.length === 0 ? secrets : [...secrets, ...typed];
 }
 
 /** The audit record a data-protection audit asks for, for a deletion request (a ledger row, see AuditRecord). */

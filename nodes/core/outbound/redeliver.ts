@@ -10,6 +10,7 @@ import { hasBody, isOutboundMethod, OUTBOUND_METHODS } from './encoding';
 import type { DeliveryResult } from './deliver';
 import type { OutboundOutput, OutboundStatus, RequestView } from './output';
 import type { RedeliveryRules } from './schedule';
+import { maskedOf } from './secret-values';
 
 function objectOf(value: unknown): Record<string, unknown> | undefined {
 	if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
@@ -205,7 +206,8 @@ export function redeliveryStep(json: Record<string, unknown>, rules: RedeliveryR
 	}
 	const view = objectOf(stored.request);
 	const replay = replayOf(view);
-	const record = normalizeRecord(stored, replay.ok ? { ...replay.request } : unusableView(view));
+	const masked = maskedOf(view);
+	const record = normalizeRecord(stored, replay.ok ? { ...replay.request, ...(masked ? { masked } : {}) } : unusableView(view));
 	if (record.status === 'delivered' || record.status === 'skipped' || record.status === 'dead' || record.status === 'superseded') return { kind: 'keep', record };
 	const superseded = supersededByDeletion(json, stored, record, nowMs);
 	if (superseded) return superseded;

@@ -13,8 +13,11 @@ import { hasBody, isOutboundMethod, OUTBOUND_METHODS } from './encoding';
 import { SetupError } from './errors';
 import { MAX_LIMIT } from './limit';
 import type { OutboundField, StaticValue } from './mapping';
+import { toParamString } from './mapping';
 import type { RedeliveryRules } from './schedule';
 import { DEFAULT_SCHEDULE, parseSchedule } from './schedule';
+import type { FillValues } from './secret-values';
+import { headerSecretParts } from './secret-values';
 
 /** Every default of the action node's parameters. */
 export const DEFAULTS = {
@@ -186,6 +189,25 @@ export type DeliverySetup = Pick<OutboundSetup, 'authentication' | 'credential' 
 /** Redeliver's setup: the authentication to re-apply, its credential, the delivery options and the redelivery rules. */
 export interface RedeliverySetup extends DeliverySetup {
 	rules: RedeliveryRules;
+	/** Redeliver's own Headers and Static Values: what fills the secret values a record keeps masked (none when absent). */
+	fill?: FillValues;
+}
+
+/**
+ * Redeliver's Headers and Static Values, by name: they only fill the values records keep masked, so every one of
+ * them counts as a secret.
+ */
+export function fillValues(headersParam: unknown, staticValuesParam: unknown): { fill: FillValues; secrets: string[] } {
+	const headers = requestHeaders(headersParam, 0);
+	if (headers['user-agent'] === DEFAULTS.userAgent) delete headers['user-agent'];
+	const parameters: Record<string, string> = {};
+	for (const sv of ((staticValuesParam ?? {}) as { value?: StaticValue[] }).value ?? []) {
+		const name = String(sv.name ?? '').trim();
+		if (name !== '') parameters[name] = toParamString(sv.value);
+	}
+	const secrets = Object.values(parameters).filter((v) => v !== '');
+	for (const value of Object.values(headers)) if (value !== '') secrets.push(...headerSecretParts(value));
+	return { fill: { headers, parameters }, secrets };
 }
 
 /**
@@ -193,7 +215,7 @@ export interface RedeliverySetup extends DeliverySetup {
  * maximum age. One attempt per item and run: the schedule spaces the attempts. Throws SetupError.
  */
 export async function parseRedeliverySetup(
-	p: { authentication: unknown; options: Record<string, unknown> },
+	p: { authentication: unknown; options: Record<string, unknown>; staticValues?: unknown },
 	loadCredential: () => Promise<KlickTippCredential>,
 ): Promise<RedeliverySetup> {
 	const authentication = authenticationOf(p.authentication);
@@ -202,7 +224,15 @@ export async function parseRedeliverySetup(
 	const maxAgeHours = num(p.options.maxAgeHours, DEFAULTS.maxAgeHours, 0);
 	const { credential, secrets } = await credentialFor(authentication, loadCredential);
 	const options = { ...parseOptions(p.options), maxAttempts: 1, oncePerContactHours: 0 };
-	return { authentication, credential, secrets, options, rules: { schedule, maxAgeMs: maxAgeHours * 3_600_000 } };
+	const filled = fillValues(p.options.headers, p.staticValues);
+	return {
+		authentication,
+		credential,
+		secrets: [...secrets, ...filled.secrets],
+		options,
+		rules: { schedule, maxAgeMs: maxAgeHours * 3_600_000 },
+		fill: filled.fill,
+	};
 }
 
 /** One item's parameters as n8n hands them (expressions evaluated for that item). */
@@ -252,7 +282,7 @@ export function itemConfig(setup: OutboundSetup, p: ItemParameters, itemIndex: n
 			sendEmail: p.sendEmail !== false,
 			emailParameterName: String(p.emailParameterName ?? ''),
 			fields: fields.map((f) => ({ value: f.value, parameterName: String(f.parameterName ?? ''), defaultValue: f.defaultValue })),
-			staticValues: staticValues.map((s) => ({ name: String(s.name ?? ''), value: s.value })),
+			staticValues: staticValues.map((s) => ({ name: String(s.name ?? ''), value: s.value, secret: s.secret === true })),
 		},
 	};
 }
