@@ -268,7 +268,7 @@ export function batchScenarios(quick: boolean, restartMs: number): BatchScenario
 		behaviour: { kind: 'hanging' },
 		items: hangingItems,
 		ours: {},
-		capMs: q(360_000, 60_000),
+		capMs: q(360_000, 90_000),
 		targets: (r) => allOut(r, 180),
 	});
 	const hanging3 = q(100, 20);
