@@ -823,6 +823,9 @@ export async function runReceivers(
 ): Promise<ReceiversResult> {
 	const batch = batchScenarios(opts.quick, opts.restartMs).filter((s) => selected(s.key, opts.tokens));
 	const flow = flowScenarios(opts.quick, opts.restartMs).filter((s) => selected(s.key, opts.tokens));
+	const keys = [...batchScenarios(opts.quick, opts.restartMs), ...flowScenarios(opts.quick, opts.restartMs)].map((s) => s.key);
+	const unknown = opts.tokens.filter((t) => !keys.some((k) => selected(k, [t])));
+	if (unknown.length > 0) log(`  BENCH_SCENARIOS: no scenario matches ${unknown.join(', ')}; the scenarios are ${keys.join(', ')}`);
 	const result: ReceiversResult = { batch, batchRuns: [], flow, flowRuns: [], connections: opts.connections };
 	let inst: SingleInstance | undefined;
 	const ready = async () => {
