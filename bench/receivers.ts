@@ -11,7 +11,7 @@
  * counting what came out. Our node runs with On Error "Continue (using error output)" (failed items come out of its
  * error output, each a delivery record Redeliver can send again); the HTTP Request node with its defaults and On
  * Error "Continue" (failed items come out of its one output with an `error`), so both run to the end. A run that
- * outlasts its cap is stopped (n8n's REST `POST /rest/executions/:id/stop`) and the receiver closed.
+ * outlasts its cap is stopped (n8n's REST `POST /rest/executions/stopMany`, as the editor's Stop) and the receiver closed.
  *
  * Part 2, the real-time flow KlickTipp produces: one execution per event, our trigger → our node, the events posted
  * over a pool of connections; every execution is read back and each event counted delivered, failed and
@@ -72,6 +72,7 @@ export interface BenchReceiver {
 	requests: Received[];
 	/** The run starts now (the restarting receiver's clock). */
 	begin(): void;
+	/** Closes the receiver and every connection it holds (again: no-op). */
 	close(): Promise<void>;
 }
 
@@ -113,13 +114,14 @@ export async function startBehaviour(b: Behaviour): Promise<BenchReceiver> {
 			break;
 	}
 	const rx = await startReceiver(script);
+	let closing: Promise<void> | undefined;
 	return {
 		url: rx.url,
 		requests: rx.requests,
 		begin: () => {
 			t0 = Date.now();
 		},
-		close: rx.close,
+		close: async () => await (closing ??= rx.close()),
 	};
 }
 
@@ -595,7 +597,6 @@ export async function runBatchOne(inst: SingleInstance, s: BatchScenario, sender
 		stopped: false,
 	};
 	let wfId: string | undefined;
-	let closed = false;
 	const pid = inst.n8n.child.pid!;
 	try {
 		const node = batchSender(s, sender, `${rx.url}/crm`);
@@ -619,7 +620,6 @@ export async function runBatchOne(inst: SingleInstance, s: BatchScenario, sender
 			base.wallMs = Date.now() - t0;
 			await stopRunning(inst, wfId);
 			await rx.close();
-			closed = true;
 			[exec] = await api(async () => await inst.api.waitForExecutions(wfId!, 1, { timeoutMs: 60_000, settleMs: 0, includeData: false }));
 		}
 		const m = sample.done();
@@ -664,7 +664,7 @@ export async function runBatchOne(inst: SingleInstance, s: BatchScenario, sender
 		return { ...base, accepted: t.accepted, requests: t.requests, rejected: t.rejected, peakInFlight: t.peakInFlight, failure: String((error as Error).message).slice(0, 300) };
 	} finally {
 		if (wfId) await api(async () => await inst.api.deactivate(wfId!)).catch(() => undefined);
-		if (!closed) await rx.close();
+		await rx.close();
 	}
 }
 
@@ -754,14 +754,14 @@ export async function runFlowOne(inst: SingleInstance, s: FlowScenario, connecti
 		const t0 = Date.now();
 		base.notAccepted = await postEvents(inst.webhookUrl(hookPath), s.events, connections);
 		const expected = s.events - base.notAccepted;
-		let execs: Execution[];
 		try {
-			execs = await inst.api.waitForExecutions(wfId, expected, { timeoutMs: Math.max(1000, s.capMs - (Date.now() - t0)), settleMs: 500, includeData: false });
+			await inst.api.waitForExecutions(wfId, expected, { timeoutMs: Math.max(1000, s.capMs - (Date.now() - t0)), settleMs: 500, includeData: false });
 		} catch (error) {
 			if (!/finished executions/.test(String((error as Error).message))) throw error;
+			// outlasted the cap: stop what is left, let the receiver go, and count those events lost
 			base.unfinished = await stopRunning(inst, wfId);
+			await rx.close();
 			await sleep(5000);
-			execs = await api(async () => await inst.api.executions(wfId!));
 		}
 		const m = sample.done();
 		// read every execution back, with its data
@@ -778,7 +778,6 @@ export async function runFlowOne(inst: SingleInstance, s: FlowScenario, connecti
 			if (ok.some((j) => j.status === 'delivered')) delivered++;
 			else if (failed.length > 0 && failed.every(replayable)) failedReplayable++;
 		}
-		void execs;
 		const t = tally(rx.requests);
 		const requests = base.requestsFromRecords ? attempts : t.requests;
 		dumpRequests(s.key, rx.requests);
