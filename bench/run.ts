@@ -10,7 +10,7 @@
  * "Receivers as they are" (bench/receivers.ts): BENCH_SCENARIOS (e.g. hanging,refused,realtime-capped; a name selects
  * every scenario whose key starts with it) BENCH_RESTART_S (20, quick 5: how long the restarting receiver answers 503)
  * BENCH_RT_CONNECTIONS (50: connections posting the real-time events) BENCH_RECEIVER_LOG (a folder: every receiver's
- * requests as JSON lines).
+ * requests as JSON lines) BENCH_OURS_OPTIONS (JSON: our node's options in every scenario, e.g. {"outageBudgetSeconds":0}).
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -46,6 +46,7 @@ const cfg = {
 	scenarios: (process.env.BENCH_SCENARIOS || '').split(',').map((s) => s.trim()).filter(Boolean),
 	restartMs: num('BENCH_RESTART_S', 20, 5) * 1000,
 	rtConnections: num('BENCH_RT_CONNECTIONS', 50, 50),
+	oursOptions: JSON.parse(process.env.BENCH_OURS_OPTIONS || '{}') as Record<string, unknown>,
 };
 
 const log = (s: string) => console.error(s);
@@ -248,7 +249,7 @@ async function main() {
 			log(`receivers as they are${cfg.scenarios.length ? `: ${cfg.scenarios.join(', ')}` : ''}`);
 			receivers = await runReceivers(
 				start,
-				{ quick, tokens: cfg.scenarios, restartMs: cfg.restartMs, connections: cfg.rtConnections },
+				{ quick, tokens: cfg.scenarios, restartMs: cfg.restartMs, connections: cfg.rtConnections, oursOptions: cfg.oursOptions },
 				log,
 			);
 		}
