@@ -498,6 +498,8 @@ async function api<T>(fn: () => Promise<T>, deadlineMs = 120_000): Promise<T> {
 }
 
 const UNFINISHED = ['new', 'running', 'waiting', 'unknown'];
+/** How often to ask n8n whether a run has finished: the times come from the executions, so polling costs only n8n's CPU. */
+const POLL_MS = 1000;
 
 /**
  * Stops every unfinished execution of the workflow as the editor's Stop button does (n8n's REST API: `stopMany` by
@@ -614,7 +616,7 @@ export async function runBatchOne(inst: SingleInstance, s: BatchScenario, sender
 		if (!res.ok) throw new Error(`starting ${s.key}: ${res.status} ${await res.text()}`);
 		let exec: Execution;
 		try {
-			[exec] = await api(async () => await inst.api.waitForExecutions(wfId!, 1, { timeoutMs: Math.max(1000, s.capMs - (Date.now() - t0)), settleMs: 0, includeData: false }));
+			[exec] = await api(async () => await inst.api.waitForExecutions(wfId!, 1, { timeoutMs: Math.max(1000, s.capMs - (Date.now() - t0)), settleMs: 0, includeData: false, pollMs: POLL_MS }));
 		} catch (error) {
 			if (!/expected 1 finished/.test(String((error as Error).message))) throw error;
 			// outlasted the cap: stop it like the editor's Stop button, then let the receiver go
@@ -622,7 +624,7 @@ export async function runBatchOne(inst: SingleInstance, s: BatchScenario, sender
 			base.wallMs = Date.now() - t0;
 			await stopRunning(inst, wfId);
 			await rx.close();
-			[exec] = await api(async () => await inst.api.waitForExecutions(wfId!, 1, { timeoutMs: 60_000, settleMs: 0, includeData: false }));
+			[exec] = await api(async () => await inst.api.waitForExecutions(wfId!, 1, { timeoutMs: 60_000, settleMs: 0, includeData: false, pollMs: POLL_MS }));
 		}
 		const m = sample.done();
 		const full = await api(async () => await inst.api.execution(exec.id));
@@ -757,7 +759,7 @@ export async function runFlowOne(inst: SingleInstance, s: FlowScenario, connecti
 		base.notAccepted = await postEvents(inst.webhookUrl(hookPath), s.events, connections);
 		const expected = s.events - base.notAccepted;
 		try {
-			await inst.api.waitForExecutions(wfId, expected, { timeoutMs: Math.max(1000, s.capMs - (Date.now() - t0)), settleMs: 500, includeData: false });
+			await inst.api.waitForExecutions(wfId, expected, { timeoutMs: Math.max(1000, s.capMs - (Date.now() - t0)), settleMs: 500, includeData: false, pollMs: POLL_MS });
 		} catch (error) {
 			if (!/finished executions/.test(String((error as Error).message))) throw error;
 			// outlasted the cap: stop what is left, let the receiver go, and count those events lost
