@@ -905,7 +905,7 @@ export function receiversMarkdown(r: ReceiversResult, version: string): { md: st
 			const s = r.batch.find((b) => b.key === x.scenario)!;
 			const note = x.failure ? ` (did not complete: ${x.failure.replace(/\|/g, '/').slice(0, 120)})` : x.stopped ? ` (**cap of ${f(s.capMs / 1000)} s reached**: stopped, receiver closed; execution ${x.executionStatus})` : '';
 			rows.push(
-				`| ${s.title} | ${x.label}${note} | ${f(x.items)} | ${f(x.accepted)} | ${f(x.outOk)} / ${f(x.outFailed)} | ${f(x.wallMs / 1000, 1)} | ${f(x.nodeMs / 1000, 1)} | ` +
+				`| ${s.title} | ${x.label}${note} | ${f(x.items)} | ${f(x.accepted)}${x.duplicates ? ` (${f(x.duplicates)} more than once)` : ''} | ${f(x.outOk)} / ${f(x.outFailed)} | ${f(x.wallMs / 1000, 1)} | ${f(x.nodeMs / 1000, 1)} | ` +
 					`${f(x.requests)} (${f(x.rejected)})${Number.isFinite(x.attempts) ? `; attempts ${f(x.attempts)}` : ''} | ${f(x.peakInFlight)} | ${f(x.rssBeforeMb)} → ${f(x.rssPeakMb)} | ${f(x.cpuMs / 1000, 1)} |`,
 			);
 		}
