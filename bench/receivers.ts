@@ -892,6 +892,12 @@ export async function runReceivers(
 // ---------------------------------------------------------------------------------------------------------------
 // Report
 
+/** One line of the "Targets" list per scenario: every figure with its target, met or missed. */
+function noteOf(title: string, ts: Target[]): string {
+	const all = ts.every((t) => t.met);
+	return `Receivers, ${title}: **${all ? 'met' : 'missed'}** (${ts.map((t) => `${t.figure} ${t.value}, target ${t.target}: ${t.met ? 'met' : 'missed'}`).join('; ')}).`;
+}
+
 /** The section's markdown: a table of runs and a table of targets per part. */
 export function receiversMarkdown(r: ReceiversResult, version: string): { md: string; notes: string[] } {
 	const parts: string[] = [];
@@ -914,10 +920,9 @@ export function receiversMarkdown(r: ReceiversResult, version: string): { md: st
 			const ours = r.batchRuns.find((x) => x.scenario === s.key && x.sender === 'ours');
 			if (!ours) continue;
 			const http = r.batchRuns.find((x) => x.scenario === s.key && x.sender === 'http');
-			for (const t of s.targets(ours, http)) {
-				targetRows.push(`| ${s.title} | ${t.figure} | ${t.value} | ${t.target} | ${t.met ? 'met' : '**missed**'} |`);
-				notes.push(`Receivers, ${s.title}: ${t.figure} ${t.value}, target ${t.target} **${t.met ? 'met' : 'missed'}**.`);
-			}
+			const ts = s.targets(ours, http);
+			for (const t of ts) targetRows.push(`| ${s.title} | ${t.figure} | ${t.value} | ${t.target} | ${t.met ? 'met' : '**missed**'} |`);
+			notes.push(noteOf(s.title, ts));
 		}
 		parts.push(`${rows.join('\n')}\n\n${targetRows.join('\n')}`);
 	}
@@ -938,10 +943,9 @@ export function receiversMarkdown(r: ReceiversResult, version: string): { md: st
 		for (const s of r.flow) {
 			const x = r.flowRuns.find((y) => y.scenario === s.key);
 			if (!x) continue;
-			for (const t of s.targets(x, s)) {
-				targetRows.push(`| ${s.title} | ${t.figure} | ${t.value} | ${t.target} | ${t.met ? 'met' : '**missed**'} |`);
-				notes.push(`Receivers, ${s.title}: ${t.figure} ${t.value}, target ${t.target} **${t.met ? 'met' : 'missed'}**.`);
-			}
+			const ts = s.targets(x, s);
+			for (const t of ts) targetRows.push(`| ${s.title} | ${t.figure} | ${t.value} | ${t.target} | ${t.met ? 'met' : '**missed**'} |`);
+			notes.push(noteOf(s.title, ts));
 		}
 		parts.push(`${rows.join('\n')}\n\n${targetRows.join('\n')}`);
 	}
