@@ -859,8 +859,9 @@ export async function runReceivers(
 						(r.failure ? `, ${r.failure}` : ''),
 				);
 				result.batchRuns.push(r);
-				if (r.stopped && r.failure && inst) {
-					// a stopped execution that did not end may leave requests behind in n8n: a fresh one for the next run
+				if (r.stopped && inst) {
+					// n8n cannot interrupt a node: after Stop our node's loop (or the HTTP Request node's requests) runs on
+					// in the background; a fresh n8n keeps that out of the next run's figures
 					await inst.stop().catch(() => undefined);
 					inst = undefined;
 				}
