@@ -816,8 +816,9 @@ export interface ReceiversResult {
 }
 
 /**
- * Runs the selected scenarios: a warm-up (our node, 200 items, healthy; not reported), then each one-execution
- * scenario with our node and then the HTTP Request node, then (in a fresh n8n) each real-time scenario.
+ * Runs the selected scenarios: each one-execution scenario with our node and then the HTTP Request node (every n8n
+ * started for them, also the fresh one after a run stopped at its cap, first gets a warm-up: our node, 200 items,
+ * healthy, not reported), then, in a fresh n8n, each real-time scenario.
  */
 export async function runReceivers(
 	start: () => Promise<SingleInstance>,
@@ -837,21 +838,23 @@ export async function runReceivers(
 	if (unknown.length > 0) log(`  BENCH_SCENARIOS: no scenario matches ${unknown.join(', ')}; the scenarios are ${keys.join(', ')}`);
 	const result: ReceiversResult = { batch, batchRuns: [], flow, flowRuns: [], connections: opts.connections };
 	let inst: SingleInstance | undefined;
-	const ready = async () => {
+	/** A running n8n; a fresh one for the one-execution part gets a warm-up run first (not reported). */
+	const ready = async (warmUp: boolean) => {
 		if (!inst || inst.n8n.hasExited) {
 			if (inst) await inst.stop().catch(() => undefined);
 			inst = await start();
+			if (warmUp) {
+				const healthy = batchScenarios(true, opts.restartMs).find((s) => s.key === 'healthy-5ms')!;
+				const warm = await runBatchOne(inst, { ...healthy, items: 200 }, 'ours');
+				log(`  warm-up: ${warm.accepted}/200 delivered, node ${warm.nodeMs} ms${warm.failure ? `, ${warm.failure}` : ''}`);
+			}
 		}
 		return inst;
 	};
 	try {
-		if (batch.length > 0) {
-			const warm = await runBatchOne(await ready(), { ...batchScenarios(true, opts.restartMs).find((s) => s.key === 'healthy-5ms')!, items: 200 }, 'ours');
-			log(`  warm-up: ${warm.accepted}/200 delivered, node ${warm.nodeMs} ms${warm.failure ? `, ${warm.failure}` : ''}`);
-		}
 		for (const s of batch) {
 			for (const sender of ['ours', 'http'] as SenderKind[]) {
-				const r = await runBatchOne(await ready(), s, sender);
+				const r = await runBatchOne(await ready(true), s, sender);
 				log(
 					`  ${s.key} / ${r.label}: ${r.accepted}/${r.items} accepted, out ok ${r.outOk} / failed ${r.outFailed} (replayable ${r.replayable}), ` +
 						`${r.requests} requests (${r.rejected} rejected; attempts ${r.attempts}), peak in flight ${r.peakInFlight}, wall ${f(r.wallMs / 1000, 1)} s, node ${f(r.nodeMs / 1000, 1)} s, ` +
@@ -872,7 +875,7 @@ export async function runReceivers(
 			inst = undefined;
 		}
 		for (const s of flow) {
-			const r = await runFlowOne(await ready(), s, opts.connections);
+			const r = await runFlowOne(await ready(false), s, opts.connections);
 			log(
 				`  ${s.key}: ${r.events} events (${r.notAccepted} not accepted), delivered ${r.delivered}, failed+replayable ${r.failedReplayable}, lost ${r.lost}` +
 					` (${r.unfinished} unfinished), ${r.requests} requests (${f(r.requestsPerEvent, 2)} per event), peak in flight ${r.peakInFlight}, ` +
