@@ -9,10 +9,9 @@
 import { randomUUID } from 'node:crypto';
 
 import { sleep, type SingleInstance, type WorkflowNode } from '../test/e2e/harness';
-import { outboundNode } from '../test/e2e/klicktipp';
 import { Receiver } from '../test/e2e/receiver';
 import { rssMb, waitIdle } from './proc';
-import { SENDER, deliveryWorkflow, httpRequestNode } from './workflow';
+import { SENDER, deliveryWorkflow, httpRequestNode, klickTippSender } from './workflow';
 
 export interface OutboundRun {
 	label: string;
@@ -32,21 +31,15 @@ let lastDelivered = 0;
 
 function senderNode(kind: 'ours' | 'httpDefaults' | 'httpBatching', url: string): WorkflowNode {
 	if (kind === 'ours') {
-		return outboundNode(SENDER, {
-			outboundName: 'bench',
+		return klickTippSender(
 			url,
-			method: 'POST',
-			format: 'json',
-			fields: {
-				field: [
-					{ value: '={{ $json.contact.id }}', parameterName: 'contact_id', defaultValue: '' },
-					{ value: '={{ $json.contact.firstName }}', parameterName: 'first_name', defaultValue: '' },
-					{ value: '={{ $json.contact.fields.fieldCompany }}', parameterName: 'company', defaultValue: 'n/a' },
-				],
-			},
-			staticValues: { value: [{ name: 'list', value: 'newsletter' }, { name: 'source', value: 'klicktipp' }] },
-			options: { allowPrivateTargets: true },
-		});
+			[
+				['={{ $json.contact.id }}', 'contact_id'],
+				['={{ $json.contact.firstName }}', 'first_name'],
+				['={{ $json.contact.fields.fieldCompany }}', 'company', 'n/a'],
+			],
+			{ staticValues: [['list', 'newsletter'], ['source', 'klicktipp']], onError: null },
+		);
 	}
 	return httpRequestNode(
 		url,
@@ -58,7 +51,7 @@ function senderNode(kind: 'ours' | 'httpDefaults' | 'httpBatching', url: string)
 			{ name: 'list', value: 'newsletter' },
 			{ name: 'source', value: 'klicktipp' },
 		],
-		kind === 'httpBatching' ? { batchSize: 50, batchInterval: 0 } : undefined,
+		kind === 'httpBatching' ? { batching: { batchSize: 50, batchInterval: 0 } } : {},
 	);
 }
 

@@ -12,10 +12,9 @@
 import { randomUUID } from 'node:crypto';
 
 import { sleep, type SingleInstance, type WorkflowNode } from '../test/e2e/harness';
-import { outboundNode } from '../test/e2e/klicktipp';
 import { startReceiver, tokenBucket } from '../test/helpers/receiver';
 import { waitIdle } from './proc';
-import { SENDER, deliveryWorkflow, httpRequestNode } from './workflow';
+import { SENDER, deliveryWorkflow, httpRequestNode, klickTippSender } from './workflow';
 
 export type RateSender = 'adaptive' | 'fixed' | 'httpDefaults' | 'httpBatching';
 
@@ -42,22 +41,14 @@ export interface RateRun {
 
 function senderNode(sender: RateSender, url: string, rate: number): WorkflowNode {
 	if (sender === 'adaptive' || sender === 'fixed') {
-		return {
-			...outboundNode(SENDER, {
-				outboundName: 'bench',
-				url,
-				method: 'POST',
-				format: 'json',
-				fields: {
-					field: [
-						{ value: '={{ $json.id }}', parameterName: 'id', defaultValue: '' },
-						{ value: '={{ $json.contact.firstName }}', parameterName: 'first_name', defaultValue: '' },
-					],
-				},
-				options: { allowPrivateTargets: true, adaptivePacing: sender === 'adaptive' },
-			}),
-			onError: 'continueErrorOutput',
-		};
+		return klickTippSender(
+			url,
+			[
+				['={{ $json.id }}', 'id'],
+				['={{ $json.contact.firstName }}', 'first_name'],
+			],
+			{ options: { adaptivePacing: sender === 'adaptive' } },
+		);
 	}
 	return httpRequestNode(
 		url,
@@ -66,7 +57,7 @@ function senderNode(sender: RateSender, url: string, rate: number): WorkflowNode
 			{ name: 'email', value: '={{ $json.contact.email }}' },
 			{ name: 'first_name', value: '={{ $json.contact.firstName }}' },
 		],
-		sender === 'httpBatching' ? { batchSize: rate, batchInterval: 1000 } : undefined,
+		sender === 'httpBatching' ? { batching: { batchSize: rate, batchInterval: 1000 } } : {},
 	);
 }
 

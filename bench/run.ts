@@ -2,11 +2,15 @@
  * `npm run bench`: side-by-side numbers on the real n8n from the e2e harness (issue 5). Prints a markdown table
  * and writes it with the machine, the n8n version and notes to BENCHMARKS.md. Not part of the test pass/fail.
  *
- * Knobs (environment): BENCH_ONLY=micro,trigger,outbound,ratelimit  BENCH_QUICK=1 (short smoke run, BENCHMARKS.md
+ * Knobs (environment): BENCH_ONLY=micro,trigger,outbound,ratelimit,receivers  BENCH_QUICK=1 (short smoke run, BENCHMARKS.md
  * untouched) BENCH_CONNECTIONS (10) BENCH_DURATION (10 s) BENCH_ROUNDS (3) BENCH_ITEMS (10000) BENCH_RATE_ITEMS (5000)
  * BENCH_RATE (200 requests/s) BENCH_OUT (BENCHMARKS.md) BENCH_TARGETS (trigger endpoints, e.g. oursSignature,n8nNone)
  * BENCH_CPU_PROF (a folder: n8n runs with --cpu-prof and writes its profiles there) KLICKTIPP_N8N_VERSION
  * BENCH_N8N_ENV (extra n8n settings, e.g. N8N_EXPRESSION_ENGINE_POOL_SIZE=2,N8N_EXPRESSION_ENGINE=legacy).
+ * "Receivers as they are" (bench/receivers.ts): BENCH_SCENARIOS (e.g. hanging,refused,realtime-capped; a name selects
+ * every scenario whose key starts with it) BENCH_RESTART_S (20, quick 5: how long the restarting receiver answers 503)
+ * BENCH_RT_CONNECTIONS (50: connections posting the real-time events) BENCH_RECEIVER_LOG (a folder: every receiver's
+ * requests as JSON lines) BENCH_OURS_OPTIONS (JSON: our node's options in every scenario, e.g. {"outageBudgetSeconds":0}).
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,10 +22,11 @@ import { DEFAULT_VERSION, hasNode, ROOT, startSingle, type SingleInstance } from
 import { runMicro, type MicroResult } from './micro';
 import { runOutbound, type OutboundRun } from './outbound';
 import { runRateLimit, type RateRun } from './ratelimit';
+import { receiversMarkdown, runReceivers, type ReceiversResult } from './receivers';
 import { PAIRS, runTrigger, TARGET_LABELS, TARGETS, type Target, type TriggerResult } from './trigger';
 
 const quick = process.env.BENCH_QUICK === '1';
-const only = new Set((process.env.BENCH_ONLY || 'micro,trigger,outbound,ratelimit').split(',').map((s) => s.trim()));
+const only = new Set((process.env.BENCH_ONLY || 'micro,trigger,outbound,ratelimit,receivers').split(',').map((s) => s.trim()));
 const num = (name: string, def: number, quickDef: number) => Number(process.env[name] || (quick ? quickDef : def));
 const cfg = {
 	connections: num('BENCH_CONNECTIONS', 10, 10),
@@ -38,6 +43,10 @@ const cfg = {
 	/** BENCH_TARGETS=oursSignature,n8nNone: only these trigger endpoints (e.g. one at a time for a CPU profile). */
 	targets: (process.env.BENCH_TARGETS || '').split(',').map((s) => s.trim()).filter(Boolean) as Target[],
 	rateRounds: num('BENCH_RATE_ROUNDS', 2, 1),
+	scenarios: (process.env.BENCH_SCENARIOS || '').split(',').map((s) => s.trim()).filter(Boolean),
+	restartMs: num('BENCH_RESTART_S', 20, 5) * 1000,
+	rtConnections: num('BENCH_RT_CONNECTIONS', 50, 50),
+	oursOptions: JSON.parse(process.env.BENCH_OURS_OPTIONS || '{}') as Record<string, unknown>,
 };
 
 const log = (s: string) => console.error(s);
@@ -202,7 +211,8 @@ async function main() {
 	let trig: TriggerResult | undefined;
 	let outb: OutboundRun[] | undefined;
 	let rate: RateRun[] | undefined;
-	if (only.has('trigger') || only.has('outbound') || only.has('ratelimit')) {
+	let receivers: ReceiversResult | undefined;
+	if (only.has('trigger') || only.has('outbound') || only.has('ratelimit') || only.has('receivers')) {
 		if (!hasNode('trigger') || !hasNode('outbound')) throw new Error('dist/ lacks the nodes: run `npm run build` first');
 		const start = async () => {
 			log(`starting n8n ${DEFAULT_VERSION}…`);
@@ -234,6 +244,14 @@ async function main() {
 		if (only.has('ratelimit')) {
 			log(`rate limit: ${cfg.rateItems} items to a receiver allowing ${cfg.rate} requests/s`);
 			rate = await runRateLimit(start, { items: cfg.rateItems, rate: cfg.rate, timeoutMs: cfg.outboundTimeoutMs, rounds: cfg.rateRounds }, log);
+		}
+		if (only.has('receivers')) {
+			log(`receivers as they are${cfg.scenarios.length ? `: ${cfg.scenarios.join(', ')}` : ''}`);
+			receivers = await runReceivers(
+				start,
+				{ quick, tokens: cfg.scenarios, restartMs: cfg.restartMs, connections: cfg.rtConnections, oursOptions: cfg.oursOptions },
+				log,
+			);
 		}
 	}
 
@@ -329,6 +347,24 @@ async function main() {
 					`${fmt(x, 2)}× the ideal (median; per round ${xs.map((v) => fmt(v, 2)).join(' / ')}).`,
 			);
 		}
+	}
+
+	if (receivers && (receivers.batchRuns.length > 0 || receivers.flowRuns.length > 0)) {
+		const rx = receiversMarkdown(receivers, DEFAULT_VERSION);
+		sections.push(
+			`### 5. Receivers as they are\n\nLoopback receivers that behave like real CRMs (bench/receivers.ts). Part 1, one ` +
+				`execution each: Webhook → Code node (makes the items) → sender → a Code node per output counting what came ` +
+				`out; our node with On Error "Continue (using error output)" and only the options a scenario names (else ` +
+				`its defaults), n8n's HTTP Request node with its defaults (Timeout 300 s unless named) and On Error ` +
+				`"Continue". "delivered" = contacts the receiver answered 2xx; "out ok / failed" = items out of the node ` +
+				`(our failed items are delivery records Redeliver can send again); "wall" = the execution's startedAt → ` +
+				`stoppedAt; "node" = the sender's executionTime; requests = what the receiver got (429/5xx answers in ` +
+				`brackets); peak in flight = the most requests the receiver held at once. A run that outlasts its cap is ` +
+				`stopped. Part 2, the real-time flow: ${receivers.flowRuns[0]?.events ?? 0} one-item executions, our trigger → ` +
+				`our node, posted over ${receivers.connections} connections; every execution read back (delivered / failed ` +
+				`and replayable / lost).\n\n${rx.md}`,
+		);
+		notes.push(...rx.notes);
 	}
 
 	const load1 = os.loadavg();

@@ -455,12 +455,13 @@ export class N8nApi {
 
 	/**
 	 * Waits until `count` executions of the workflow have finished (any status but new/running/waiting), then waits
-	 * `settleMs` more and checks that no further execution appeared. Returns them oldest first, with data.
+	 * `settleMs` more and checks that no further execution appeared. Returns them oldest first, with data. Polls every
+	 * `pollMs` (default 200 ms, 1 s for more than 50).
 	 */
 	async waitForExecutions(
 		workflowId: string,
 		count: number,
-		opts: { timeoutMs?: number; settleMs?: number; includeData?: boolean } = {},
+		opts: { timeoutMs?: number; settleMs?: number; includeData?: boolean; pollMs?: number } = {},
 	): Promise<Execution[]> {
 		const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
 		const includeData = opts.includeData ?? true;
@@ -475,7 +476,7 @@ export class N8nApi {
 						`(${done.length} finished) after ${opts.timeoutMs ?? 30_000} ms`,
 				);
 			}
-			await sleep(count > 50 ? 1000 : 200);
+			await sleep(opts.pollMs ?? (count > 50 ? 1000 : 200));
 		}
 		if ((opts.settleMs ?? 750) > 0) await sleep(opts.settleMs ?? 750);
 		const finalList = await this.executions(workflowId, { includeData });

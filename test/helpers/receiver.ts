@@ -18,6 +18,10 @@ export interface Received {
 	/** UTF-8 text of the body. */
 	body: string;
 	at: number;
+	/** Requests the receiver held at this one's arrival, this one included (answered or dropped ones are out). */
+	inFlight?: number;
+	/** The status answered (0 for a connection reset); unset while (or if never) answered. */
+	status?: number;
 }
 
 /** What to do with one request. */
@@ -65,28 +69,34 @@ export async function startReceiver(initial?: Script): Promise<Receiver> {
 	const counts = new Map<string, number>();
 	const sockets = new Set<Socket>();
 
-	const answer = (fault: Fault | undefined, req: IncomingMessage, res: ServerResponse): void => {
+	let inFlight = 0;
+
+	const answer = (fault: Fault | undefined, req: IncomingMessage, res: ServerResponse, received: Received): void => {
 		if (!fault) {
+			received.status = 200;
 			res.writeHead(200, { 'content-type': 'application/json' });
 			res.end('{"ok":true}');
 			return;
 		}
 		if ('reset' in fault) {
+			received.status = 0;
 			req.socket.destroy();
 			return;
 		}
 		if ('delayMs' in fault) {
 			const timer = setTimeout(() => {
-				if (!res.destroyed) answer(fault.then, req, res);
+				if (!res.destroyed) answer(fault.then, req, res, received);
 			}, fault.delayMs);
 			res.on('close', () => clearTimeout(timer));
 			return;
 		}
 		if ('redirect' in fault) {
+			received.status = fault.status ?? 302;
 			res.writeHead(fault.status ?? 302, { location: fault.redirect });
 			res.end();
 			return;
 		}
+		received.status = fault.status;
 		res.writeHead(fault.status, { 'content-type': 'text/plain; charset=utf-8', ...(fault.headers ?? {}) });
 		res.end(fault.body ?? '');
 	};
@@ -103,7 +113,9 @@ export async function startReceiver(initial?: Script): Promise<Receiver> {
 				rawBody,
 				body: rawBody.toString('utf8'),
 				at: Date.now(),
+				inFlight: ++inFlight,
 			};
+			res.once('close', () => inFlight--);
 			requests.push(received);
 			const key = keyOf(received);
 			const n = (counts.get(key) ?? 0) + 1;
@@ -114,7 +126,7 @@ export async function startReceiver(initial?: Script): Promise<Receiver> {
 			} catch (error) {
 				fault = { status: 599, body: `script error: ${(error as Error).message}` };
 			}
-			answer(fault, req, res);
+			answer(fault, req, res, received);
 		});
 	});
 	server.keepAliveTimeout = 5000;
