@@ -12,6 +12,9 @@
  *    printed (a Retry without the recipe sends again everything the execution had sent).
  * 2. The recipe (docs/outbound.md, "A crash and the Retry button"): Loop Over Items in batches of B with the
  *    workflow's "Save Execution Progress" on. Asserted: 0 lost, one ID per contact, duplicates ≤ B.
+ * 3. State across a SIGKILL and restart (no execution running): the trigger's duplicate memory is gone (the same
+ *    event is answered `accepted` again), once per contact holds (its windows were saved with the finished
+ *    execution: the second delivery is skipped).
  *
  * Sizes (KLICKTIPP_E2E_CRASH_ITEMS, default 120 contacts per outbound; KLICKTIPP_E2E_CRASH_BATCH, default 20) keep
  * this file at about a minute and a half per version.
@@ -33,7 +36,7 @@ import {
 	spawnN8n,
 	tempUserFolder,
 } from './harness';
-import { CREDENTIAL_TYPE, SECRETS, connect, credentialData, outboundNode } from './klicktipp';
+import { CREDENTIAL_TYPE, SECRETS, connect, contactParams, credentialData, outboundNode, postForm, triggerNode } from './klicktipp';
 import { Receiver, type ReceivedRequest } from './receiver';
 
 const N = Number(process.env.KLICKTIPP_E2E_CRASH_ITEMS || 120);
@@ -150,7 +153,7 @@ for (const version of E2E_VERSIONS) {
 
 		before(async () => {
 			await receiver.start();
-			for (const p of ['/none', '/apikey', '/basic', '/signed', '/recipe']) {
+			for (const p of ['/none', '/apikey', '/basic', '/signed', '/recipe', '/once']) {
 				receiver.on(p, () => ({ status: 200, body: '{"ok":true}', delayMs: LATENCY_MS }));
 			}
 			await inst.start();
@@ -313,6 +316,45 @@ for (const version of E2E_VERSIONS) {
 			assert.equal(t.withoutId, 0);
 			assert.deepEqual(t.twoIds, []);
 			assert.ok(t.duplicates <= BATCH, `duplicates ${t.duplicates} ≤ one batch (${BATCH})`);
+		});
+
+		it('across a SIGKILL and restart: the trigger forgets its duplicates, once per contact holds', async () => {
+			const api = inst.api!;
+			const wfId = await api.createAndActivate({
+				name: 'crash: state across restart',
+				nodes: [
+					triggerNode('crash-state', { options: { dedupeSeconds: 3600 } }),
+					outboundNode('Send', {
+						outboundName: 'once',
+						url: `${receiver.url}/once`,
+						method: 'POST',
+						format: 'json',
+						fields: { field: [{ value: '={{ $json.contact.id }}', parameterName: 'contact_id', defaultValue: '' }] },
+						authentication: 'none',
+						options: { allowPrivateTargets: true, oncePerContactHours: 6 },
+					}),
+				],
+				connections: connect([['KlickTipp Outbound Trigger', 'Send']]),
+			});
+			const post = async () => {
+				await api.waitForWebhook(inst.n8n!.baseUrl, 'crash-state', 60_000);
+				const res = await postForm(`${inst.n8n!.baseUrl}/webhook/crash-state`, contactParams(4711));
+				assert.equal(res.status, 200);
+				return ((await res.json()) as { status: string }).status;
+			};
+			assert.equal(await post(), 'accepted');
+			assert.equal(await post(), 'duplicate', 'the same event again: a duplicate while the process lives');
+			await inst.api!.waitForExecutions(wfId, 1, { includeData: false });
+			assert.equal(receiver.at('/once').length, 1);
+			await inst.kill();
+			await inst.start();
+			const third = await post();
+			const execs = await inst.api!.waitForExecutions(wfId, 2, { includeData: true, timeoutMs: 60_000 });
+			const record = execs[1].data?.resultData.runData.Send?.[0]?.data?.main[0]?.[0]?.json as { status: string; reason?: string };
+			figures.stateAcrossRestart = { triggerAnswerAfterRestart: third, secondSend: record?.status, deliveries: receiver.at('/once').length };
+			assert.equal(third, 'accepted', 'the trigger\'s duplicate memory lives in the process: gone after a restart');
+			assert.equal(record?.status, 'skipped', 'once per contact: the window was saved with the finished execution');
+			assert.equal(receiver.at('/once').length, 1, 'one delivery');
 		});
 	});
 }
