@@ -15,6 +15,8 @@
  * 3. State across a SIGKILL and restart (no execution running): the trigger's duplicate memory is gone (the same
  *    event is answered `accepted` again), once per contact holds (its windows were saved with the finished
  *    execution: the second delivery is skipped).
+ * 4. What the recipe costs (measured, nothing asserted but completeness): the same N items through a plain Send and
+ *    through the recipe, no crash, the receiver answering at once; each execution's duration and n8n's saves.
  *
  * Sizes (KLICKTIPP_E2E_CRASH_ITEMS, default 120 contacts per outbound; KLICKTIPP_E2E_CRASH_BATCH, default 20) keep
  * this file at about a minute and a half per version.
@@ -153,7 +155,7 @@ for (const version of E2E_VERSIONS) {
 
 		before(async () => {
 			await receiver.start();
-			for (const p of ['/none', '/apikey', '/basic', '/signed', '/recipe', '/once']) {
+			for (const p of ['/none', '/apikey', '/basic', '/signed', '/recipe', '/once', '/cost-plain', '/cost-recipe']) {
 				receiver.on(p, () => ({ status: 200, body: '{"ok":true}', delayMs: LATENCY_MS }));
 			}
 			await inst.start();
@@ -355,6 +357,54 @@ for (const version of E2E_VERSIONS) {
 			assert.equal(third, 'accepted', 'the trigger\'s duplicate memory lives in the process: gone after a restart');
 			assert.equal(record?.status, 'skipped', 'once per contact: the window was saved with the finished execution');
 			assert.equal(receiver.at('/once').length, 1, 'one delivery');
+		});
+
+		it('what the recipe costs: the same items without a crash, plain Send and the recipe', async () => {
+			const api = inst.api!;
+			receiver.on('/cost-plain', () => ({ status: 200, body: '{}' })).on('/cost-recipe', () => ({ status: 200, body: '{}' }));
+			const send = (path: string) =>
+				outboundNode('Send', {
+					outboundName: path,
+					url: `${receiver.url}/${path}`,
+					method: 'POST',
+					format: 'json',
+					fields: { field: [{ value: '={{ $json.contact.id }}', parameterName: 'contact_id', defaultValue: '' }] },
+					authentication: 'none',
+					options: { allowPrivateTargets: true },
+				}, undefined, [600, 100]);
+			const plain = await api.createAndActivate({
+				name: 'cost: plain',
+				nodes: [...webhookNodes('cost-plain'), send('cost-plain')],
+				connections: connect([['Webhook', 'Split Out'], ['Split Out', 'Send']]),
+			});
+			const recipe = await api.createAndActivate({
+				name: 'cost: recipe',
+				nodes: [
+					...webhookNodes('cost-recipe'),
+					{ name: 'Loop Over Items', type: 'n8n-nodes-base.splitInBatches', typeVersion: 3, position: [400, 0], parameters: { batchSize: BATCH, options: {} } },
+					send('cost-recipe'),
+				],
+				connections: connect([['Webhook', 'Split Out'], ['Split Out', 'Loop Over Items'], ['Loop Over Items', 'Send', 1], ['Send', 'Loop Over Items']]),
+				settings: { executionOrder: 'v1', saveExecutionProgress: true },
+			});
+			const cost: Record<string, unknown> = {};
+			for (const [name, id] of [['plain', plain], ['recipe', recipe]] as const) {
+				await api.waitForWebhook(inst.n8n!.baseUrl, `cost-${name}`);
+				const res = await fetch(`${inst.n8n!.baseUrl}/webhook/cost-${name}`, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify({ contacts: contacts(N) }),
+				});
+				assert.equal(res.status, 200);
+				const [e] = await api.waitForExecutions(id, 1, { timeoutMs: 120_000, includeData: true });
+				assert.equal(e.status, 'success');
+				const runs = Object.values(e.data!.resultData.runData).reduce((n, r) => n + r.length, 0);
+				const ms = new Date(e.stoppedAt!).getTime() - new Date(e.startedAt).getTime();
+				// with Save Execution Progress n8n writes the whole execution data after every node run
+				cost[name] = { ms, perItemMs: +(ms / N).toFixed(2), nodeRuns: runs, progressSaves: name === 'recipe' ? runs : 0 };
+				assert.equal(receiver.at(`/cost-${name}`).length, N);
+			}
+			figures.cost = cost;
 		});
 	});
 }

@@ -1,0 +1,123 @@
+/**
+ * What survives a crash in queue mode (issue 21), opt-in: KLICKTIPP_E2E_CRASH_QUEUE=1 (Redis, PostgreSQL, a main, a
+ * webhook processor and one worker take about a minute to start per version).
+ *
+ * A worker is killed (SIGKILL) in the middle of a Send of N items; a new worker is started; the execution is then
+ * observed (its status once n8n's stall check has run, shortened here to a 6 s lock checked every 3 s through n8n's
+ * own QUEUE_WORKER_LOCK_DURATION / QUEUE_WORKER_STALLED_INTERVAL) and retried through the main's REST API as the
+ * Retry button does. What happens is recorded (`[crash-queue]` line) and asserted where it is our contract: no
+ * contact ever reaches the receiver with two different IDs.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+
+import { E2E_VERSIONS, hasNode, isInstalled, sleep, spawnN8n, type Execution } from './harness';
+import { connect, outboundNode } from './klicktipp';
+import { startQueue, type QueueInstance } from './queue';
+import { Receiver } from './receiver';
+import { missingServices } from './services';
+
+const N = Number(process.env.KLICKTIPP_E2E_CRASH_ITEMS || 120);
+const missing = missingServices();
+const skip = !process.env.KLICKTIPP_E2E_CRASH_QUEUE
+	? 'opt-in: KLICKTIPP_E2E_CRASH_QUEUE=1'
+	: !hasNode('outbound')
+		? 'dist/ missing (run npm run build)'
+		: missing.length > 0
+			? `not installed: ${missing.join(', ')}`
+			: false;
+
+for (const version of E2E_VERSIONS) {
+	describe(`what survives a crash in queue mode: a worker killed mid-Send (n8n ${version})`, { skip: skip || (!isInstalled(version) && `n8n ${version} not installed`) }, () => {
+		let q: QueueInstance;
+		const receiver = new Receiver();
+		const figures: Record<string, unknown> = { version, items: N };
+		const started = Date.now();
+
+		before(async () => {
+			await receiver.start();
+			receiver.on('/queue-crash', () => ({ status: 200, body: '{}', delayMs: 60 }));
+			q = await startQueue({ version, workers: 1, env: { QUEUE_WORKER_LOCK_DURATION: '6000', QUEUE_WORKER_STALLED_INTERVAL: '3000' } });
+		});
+		after(async () => {
+			figures.totalSeconds = Math.round((Date.now() - started) / 1000);
+			console.log(`[crash-queue] ${JSON.stringify(figures)}`);
+			await q?.stop();
+			await receiver.stop();
+		});
+
+		it('records what happens to the Send and to a Retry; never two IDs for one contact', async () => {
+			const wfId = await q.api.createAndActivate({
+				name: 'queue crash',
+				nodes: [
+					{
+						name: 'Webhook',
+						type: 'n8n-nodes-base.webhook',
+						typeVersion: 2,
+						position: [0, 0],
+						webhookId: randomUUID(),
+						parameters: { httpMethod: 'POST', path: 'queue-crash', responseMode: 'onReceived', options: {} },
+					},
+					{ name: 'Split Out', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [200, 0], parameters: { fieldToSplitOut: 'body.contacts', options: {} } },
+					outboundNode('Send', {
+						outboundName: 'queue',
+						url: `${receiver.url}/queue-crash`,
+						method: 'POST',
+						format: 'json',
+						fields: { field: [{ value: '={{ $json.contact.id }}', parameterName: 'contact_id', defaultValue: '' }] },
+						authentication: 'none',
+						options: { allowPrivateTargets: true },
+					}),
+				],
+				connections: connect([['Webhook', 'Split Out'], ['Split Out', 'Send']]),
+			});
+			await q.api.waitForWebhook(q.webhookBase, 'queue-crash', 60_000);
+			const items = Array.from({ length: N }, (_, i) => ({ eventId: `evt_q_${i + 1}`, contact: { id: String(i + 1), email: `q${i + 1}@example.de` } }));
+			const res = await fetch(q.webhookUrl('queue-crash'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contacts: items }) });
+			assert.equal(res.status, 200);
+			while (receiver.at('/queue-crash').length < N / 2) await sleep(5);
+			const worker = q.workers[0];
+			const gone = new Promise<void>((r) => worker.child.once('exit', () => r()));
+			worker.killNow();
+			await gone;
+			await sleep(300);
+			figures.killedAfterRequests = receiver.at('/queue-crash').length;
+			const replacement = await spawnN8n({ version, userFolder: q.userFolder, command: 'worker', args: ['--concurrency=10'], label: 'queue-worker-2', env: q.sharedEnv });
+			q.workers.push(replacement);
+
+			// wait until n8n has decided about the execution (or 60 s)
+			let exec: Execution | undefined;
+			const deadline = Date.now() + 60_000;
+			do {
+				await sleep(1000);
+				[exec] = await q.api.executions(wfId);
+			} while (Date.now() < deadline && exec && ['new', 'running', 'unknown'].includes(exec.status));
+			figures.statusAfterKill = exec?.status;
+			figures.requestsAfterKill = receiver.at('/queue-crash').length;
+			const full = exec ? await q.api.execution(exec.id) : undefined;
+			figures.savedNodes = Object.keys(full?.data?.resultData.runData ?? {});
+
+			try {
+				await q.api.rest('POST', `/rest/executions/${exec!.id}/retry`, { loadWorkflow: false });
+				await sleep(2000);
+				const list = await q.api.executions(wfId);
+				figures.retry = list.map((e) => `${e.id}:${e.mode}:${e.status}`);
+			} catch (e) {
+				figures.retry = `refused: ${String(e).slice(0, 200)}`;
+			}
+			await sleep(3000);
+			const perContact = new Map<string, Set<string>>();
+			for (const r of receiver.at('/queue-crash')) {
+				const id = (r.body as Record<string, string>).contact_id;
+				const set = perContact.get(id) ?? new Set<string>();
+				set.add(String(r.headers['webhook-id']));
+				perContact.set(id, set);
+			}
+			figures.requests = receiver.at('/queue-crash').length;
+			figures.contactsReached = perContact.size;
+			figures.lost = N - perContact.size;
+			assert.deepEqual([...perContact.entries()].filter(([, s]) => s.size > 1), [], 'no contact with two IDs');
+		});
+	});
+}
