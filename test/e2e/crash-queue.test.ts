@@ -33,9 +33,10 @@ for (const version of E2E_VERSIONS) {
 		let q: QueueInstance;
 		const receiver = new Receiver();
 		const figures: Record<string, unknown> = { version, items: N };
-		const started = Date.now();
+		let started = Date.now();
 
 		before(async () => {
+			started = Date.now();
 			await receiver.start();
 			receiver.on('/queue-crash', () => ({ status: 200, body: '{}', delayMs: 60 }));
 			q = await startQueue({ version, workers: 1, env: { QUEUE_WORKER_LOCK_DURATION: '6000', QUEUE_WORKER_STALLED_INTERVAL: '3000' } });

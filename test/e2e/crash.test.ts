@@ -151,9 +151,10 @@ for (const version of E2E_VERSIONS) {
 		const inst = new Instance(version);
 		const receiver = new Receiver();
 		const figures: Record<string, unknown> = { version, items: N, batch: BATCH, latencyMs: LATENCY_MS };
-		const started = Date.now();
+		let started = Date.now();
 
 		before(async () => {
+			started = Date.now();
 			await receiver.start();
 			for (const p of ['/none', '/apikey', '/basic', '/signed', '/recipe', '/once', '/cost-plain', '/cost-recipe']) {
 				receiver.on(p, () => ({ status: 200, body: '{"ok":true}', delayMs: LATENCY_MS }));
