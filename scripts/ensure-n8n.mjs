@@ -287,7 +287,14 @@ async function install(version, spec, dir, bin, node, nodeVersion) {
 			`about ${INSTALL_MINUTES} minutes and 1.7-2.3 GB on first use; log while installing: ${logPath})`,
 	);
 	const out = fs.openSync(logPath, 'w');
-	const env = { ...process.env, npm_config_update_notifier: 'false', npm_config_progress: 'false' };
+	// This project's .npmrc sets ignore-scripts=true, and npm hands that to every script it runs (`npm start`) as
+	// npm_config_ignore_scripts; the runtime needs its install scripts (sqlite3; the rest is decided by its allowScripts).
+	const env = {
+		...process.env,
+		npm_config_update_notifier: 'false',
+		npm_config_progress: 'false',
+		npm_config_ignore_scripts: 'false',
+	};
 	// sqlite3 compiles with node-gyp when no prebuilt binary can be downloaded (registry-only machines). node-gyp
 	// would download Node's headers from nodejs.org; point it at the headers installed with Node instead. A Node
 	// from the npm registry ships them (include/node); it also goes first on PATH so install scripts build for it.

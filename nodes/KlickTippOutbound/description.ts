@@ -17,6 +17,7 @@ const {
 	timeoutMs: DEFAULT_TIMEOUT_MS,
 	schedule: DEFAULT_SCHEDULE,
 	maxAgeHours: DEFAULT_MAX_AGE_HOURS,
+	idempotencyHeader: DEFAULT_IDEMPOTENCY_HEADER,
 } = DEFAULTS;
 
 export const operationProperties: INodeProperties[] = [
@@ -331,6 +332,16 @@ export const outboundProperties: INodeProperties[] = [
 				],
 				description:
 					'Extra HTTP headers sent with every request. Secret ones (Authorization, Proxy-Authorization, Cookie, names with token, secret, password, API key or auth) are masked in every record. Redeliver: only fills the secret headers its records keep masked (same name).',
+			},
+			{
+				displayName: 'Idempotency Header',
+				name: 'idempotencyHeader',
+				displayOptions: { hide: { '/operation': ['redeliver'] } },
+				type: 'string',
+				default: DEFAULT_IDEMPOTENCY_HEADER,
+				placeholder: 'Idempotency-Key',
+				description:
+					'The header that carries the delivery\'s stable ID on every request, whatever the authentication: the same ID when the item is sent again (retries, Redeliver, a Retry of the execution), so the receiver can drop duplicates. E.g. Idempotency-Key. Empty = none (a signed request still carries the Standard Webhooks headers).',
 			},
 			{
 				displayName: 'Log Response Body',

@@ -72,6 +72,9 @@ export class KlickTippOutboundTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
+				responseCode: '={{$parameter["options"]["responseCode"] || 200}}',
+				// '' (not n8n's default firstEntryJson): n8n answers with the node's webhookResponse
+				responseData: '',
 				path: '={{$parameter["path"]}}',
 				isFullPath: true,
 			},
@@ -79,6 +82,9 @@ export class KlickTippOutboundTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'GET',
 				responseMode: 'onReceived',
+				responseCode: '={{$parameter["options"]["responseCode"] || 200}}',
+				// '' (not n8n's default firstEntryJson): n8n answers with the node's webhookResponse
+				responseData: '',
 				path: '={{$parameter["path"]}}',
 				isFullPath: true,
 			},
@@ -410,11 +416,15 @@ export class KlickTippOutboundTrigger implements INodeType {
 		const code = Number(options.responseCode);
 		const status = outcome.kind === 'rejected' ? outcome.httpStatus : code >= 200 && code <= 299 ? code : 200;
 		for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value);
-		res.status(status).json(outcome.body);
 
-		if (outcome.kind !== 'accepted' || !outcome.item) return { noWebhookResponse: true };
+		if (outcome.kind !== 'accepted' || !outcome.item) {
+			res.status(status).json(outcome.body);
+			return { noWebhookResponse: true };
+		}
+		// Accepted: n8n sends the answer (status from the webhook's responseCode), and n8n >= 2.41 only after it has
+		// stored and enqueued the execution, so a process dying in between does not answer 200 for a lost event.
 		const item = { json: outcome.item as unknown as IDataObject };
 		const workflowData = eventType === 'auto' ? (outcome.output === 1 ? [[], [item]] : [[item], []]) : [[item]];
-		return { noWebhookResponse: true, workflowData };
+		return { webhookResponse: outcome.body, workflowData };
 	}
 }

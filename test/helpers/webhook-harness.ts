@@ -212,7 +212,8 @@ export async function startWebhookHarness(options: HarnessOptions): Promise<Harn
 			run.workflowData = result.workflowData;
 			if (!result.noWebhookResponse && !res.headersSent) {
 				// n8n's onReceived answer when the node leaves the response to n8n
-				if (result.webhookResponse !== undefined) res.status(200).send(result.webhookResponse);
+				const code = workflow.expression.getSimpleParameterValue(wfNode, description.responseCode, mode, {}, undefined, 200);
+				if (result.webhookResponse !== undefined) res.status(Number(code) || 200).send(result.webhookResponse);
 				else res.status(200).json({ message: 'Workflow was started' });
 			}
 		} catch (error) {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { buildRequest, eventOf, urlProblem } from '../../nodes/core/outbound/build';
+import { buildRequest, eventOf, urlProblem, withIdempotencyHeader } from '../../nodes/core/outbound/build';
 import type { OutboundConfig } from '../../nodes/core/outbound/build';
 import { OutboundParameterError } from '../../nodes/core/outbound/errors';
 import type { MappingConfig } from '../../nodes/core/outbound/mapping';
@@ -46,6 +46,42 @@ describe('outbound buildRequest', () => {
 		assert.notEqual(buildRequest({ ...item, eventId: 'ev1' }, { ...config, name: 'ERP' }, undefined).webhookId, a);
 		const noId = buildRequest(item, config, undefined).webhookId;
 		assert.equal(buildRequest(item, config, undefined).webhookId, noId);
+	});
+
+	it('gives the same webhook-id whatever else the item holds (nothing execution-specific): only the event ID or the parameters sent count', () => {
+		const a = buildRequest({ ...item, eventId: 'ev1', receivedAt: '2026-01-01T00:00:00Z', executionId: '17' }, config, undefined);
+		const b = buildRequest({ ...item, eventId: 'ev1', receivedAt: '2026-01-02T00:00:00Z', executionId: '18' }, config, undefined);
+		assert.equal(a.webhookId, b.webhookId);
+		const c = buildRequest({ ...item, receivedAt: '2026-01-01T00:00:00Z', runIndex: 0 }, config, undefined);
+		const d = buildRequest({ ...item, receivedAt: '2026-01-02T00:00:00Z', runIndex: 1 }, config, undefined);
+		assert.equal(c.webhookId, d.webhookId, 'fields not sent do not change the id');
+	});
+
+	it('sends the webhook-id under the idempotency header with every authentication, kept in the request before authentication', () => {
+		const creds = {
+			none: undefined,
+			apiKey: { apiKey: 'k-1234567890abcdef', keyName: 'X-Api-Key', keyLocation: 'header' },
+			basicAuth: { username: 'u', password: 'p-1234567890' },
+		} as const;
+		for (const [authentication, cred] of Object.entries(creds)) {
+			for (const name of ['webhook-id', 'idempotency-key']) {
+				const built = buildRequest(
+					{ ...item, eventId: 'ev1' },
+					{ ...config, authentication: authentication as OutboundConfig['authentication'], idempotencyHeader: name },
+					cred,
+				);
+				assert.equal(built.request.headers[name], built.webhookId, `${authentication} ${name}`);
+				assert.equal(built.replay.headers[name], built.webhookId, `${authentication} ${name}: the record keeps it`);
+			}
+		}
+		const none = buildRequest(item, { ...config, idempotencyHeader: '' }, undefined);
+		assert.ok(!Object.values(none.request.headers).includes(none.webhookId), 'empty = no idempotency header');
+	});
+
+	it('a header of the same name configured under Headers wins over the idempotency header', () => {
+		assert.deepEqual(withIdempotencyHeader({ 'x-request-id': 'mine' }, 'x-request-id', 'msg_1'), { 'x-request-id': 'mine' });
+		assert.deepEqual(withIdempotencyHeader({ a: '1' }, 'x-request-id', 'msg_1'), { a: '1', 'x-request-id': 'msg_1' });
+		assert.deepEqual(withIdempotencyHeader({ a: '1' }, undefined, 'msg_1'), { a: '1' });
 	});
 
 	it('puts an API key with location body in the body as a static value (and into GET queries)', () => {

@@ -18,7 +18,7 @@ import {
 	skipReason,
 } from '../../nodes/core/outbound/handle';
 import type { OutboundSetup } from '../../nodes/core/outbound/setup';
-import { DEFAULTS, parseOptions } from '../../nodes/core/outbound/setup';
+import { DEFAULTS, itemConfig, parseOptions } from '../../nodes/core/outbound/setup';
 import { verifySignature } from '../../nodes/core/signature';
 
 const H = 3_600_000;
@@ -288,6 +288,31 @@ describe('outbound handle: preview says what send does (same plan)', () => {
 		// an error about the parameters masks them too
 		const bad = { ...config, url: 'https://crm.example.com/__nope__' };
 		assert.throws(() => planItems(setup, [contact('1')], () => bad, undefined), (e: unknown) => e instanceof Error && /Unknown placeholder/.test(e.message) && !/sv-token-0123|sv-pin-0123/.test(e.message));
+	});
+});
+
+describe('outbound handle: the stable id on every request', () => {
+	const params = { url: 'https://crm.example.com/hook', sendEmail: true, emailParameterName: 'email', fields: {}, staticValues: {}, headers: undefined };
+	it('preview shows the idempotency header, send and the record keep it, whatever the authentication', () => {
+		const secret = 'whsec_' + Buffer.from('0123456789abcdef0123').toString('base64');
+		const cases: Array<[Partial<OutboundSetup>, Record<string, unknown>]> = [
+			[{}, {}],
+			[{ authentication: 'apiKey', credential: { apiKey: 'k-1234567890abcdef', keyName: 'X-Key', keyLocation: 'header' }, secrets: ['k-1234567890abcdef'] }, { idempotencyHeader: 'Idempotency-Key' }],
+			[{ authentication: 'basicAuth', credential: { username: 'u', password: 'p-1234567890' }, secrets: ['p-1234567890'] }, { idempotencyHeader: 'X-Request-Id' }],
+			[{ authentication: 'signature', credential: { signingSecret: secret }, secrets: [secret] }, { idempotencyHeader: 'Idempotency-Key' }],
+		];
+		for (const [over, options] of cases) {
+			const setup = setupOf(over, options);
+			const header = setup.options.idempotencyHeader;
+			const [preview] = previewRun(setup, [contact('1', undefined, { eventId: 'evt_1' })], (i) => itemConfig(setup, params, i), undefined, NOW);
+			const request = preview.request as { headers: Record<string, string>; webhookId: string };
+			assert.match(request.webhookId, /^msg_/);
+			assert.equal(request.headers[header], request.webhookId, `${setup.authentication}: preview shows ${header}`);
+			if (setup.authentication === 'signature') assert.equal(request.headers['webhook-id'], request.webhookId, 'Standard Webhooks webhook-id stays');
+			const [plan] = planItems(setup, [contact('1', undefined, { eventId: 'evt_1' })], (i) => itemConfig(setup, params, i), undefined);
+			assert.equal(plan.built!.request.headers[header], request.webhookId, 'send sends the same id');
+			assert.equal(plan.built!.replay.headers[header], request.webhookId, 'the record (for Redeliver) keeps it');
+		}
 	});
 });
 

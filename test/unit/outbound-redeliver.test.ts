@@ -121,6 +121,11 @@ describe('redeliver: reading the request back', () => {
 		assert.deepEqual(read.request.headers, { 'content-type': 'application/json', 'x-tenant': '7' });
 		assert.equal(read.request.webhookId, 'msg_abc');
 	});
+	it('the idempotency header is sent again: webhook-id always with the record\'s own ID, another name as stored', () => {
+		const read = replayOf(request({ headers: { 'webhook-id': 'msg_other', 'Idempotency-Key': 'msg_abc', 'x-a': '1' } }));
+		assert.ok(read.ok);
+		assert.deepEqual(read.request.headers, { 'webhook-id': 'msg_abc', 'idempotency-key': 'msg_abc', 'x-a': '1' });
+	});
 	it('a JSON body n8n stored as an object is sent as JSON text', () => {
 		const read = replayOf(request({ body: { email: 'a@example.de' } }));
 		assert.ok(read.ok);

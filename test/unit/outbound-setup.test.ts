@@ -55,6 +55,7 @@ describe('outbound setup: defaults (one home, the node description shows them)',
 		assert.equal(option('retryDelay').default, DEFAULTS.retryDelayMs);
 		assert.equal(option('maxRetryAfterSeconds').default, DEFAULTS.maxRetryAfterSeconds);
 		assert.equal(option('oncePerContactHours').default, DEFAULTS.oncePerContactHours);
+		assert.equal(option('idempotencyHeader').default, DEFAULTS.idempotencyHeader);
 		assert.equal(option('adaptivePacing').default, parseOptions({}).adaptivePacing);
 		assert.match(String(option('followRedirects').description), new RegExp(`up to ${DEFAULTS.maxRedirects} redirects`));
 	});
@@ -72,7 +73,10 @@ describe('outbound setup: defaults (one home, the node description shows them)',
 			followRedirects: true,
 			maxRetryAfterSeconds: 60,
 			retryDelay: 500,
+			idempotencyHeader: 'webhook-id',
 		});
+		assert.equal(parseOptions({ idempotencyHeader: ' Idempotency-Key ' }).idempotencyHeader, 'idempotency-key');
+		assert.equal(parseOptions({ idempotencyHeader: '' }).idempotencyHeader, '');
 		const o = parseOptions({ maxAttempts: 99, concurrency: 0, timeout: 'x', oncePerContactHours: -1, followRedirects: false, adaptivePacing: false });
 		assert.equal(o.maxAttempts, 20);
 		assert.equal(o.concurrency, 1);
@@ -139,6 +143,14 @@ describe('outbound setup: parseSetup validates the parameters', () => {
 		assert.equal(del.method, 'DELETE');
 		assert.equal(del.format, DEFAULTS.format);
 	});
+	it('the idempotency header: any valid header name (lower case) or empty; anything else is refused naming the option', async () => {
+		const setup = await parseSetup({ ...base, options: { idempotencyHeader: 'X-Request-Id' } }, noCredential);
+		assert.equal(setup.options.idempotencyHeader, 'x-request-id');
+		assert.equal(itemConfig(setup, { url: 'https://x/h', sendEmail: true, emailParameterName: 'email', fields: {}, staticValues: {}, headers: undefined }, 0).idempotencyHeader, 'x-request-id');
+		assert.equal((await parseSetup({ ...base, options: { idempotencyHeader: '' } }, noCredential)).options.idempotencyHeader, '');
+		await refused({ options: { idempotencyHeader: 'Idempotency Key' } }, /"Idempotency Header" \(options.idempotencyHeader\)/);
+		await refused({ options: { idempotencyHeader: 'x:y' } }, /not a valid header name/);
+	});
 	it('GET without a format; the item configuration carries method, format and headers', async () => {
 		const setup = await parseSetup({ ...base, method: 'get' }, noCredential);
 		assert.equal(setup.method, 'GET');
@@ -151,6 +163,7 @@ describe('outbound setup: parseSetup validates the parameters', () => {
 			format: 'json',
 			authentication: 'none',
 			headers: { 'user-agent': DEFAULTS.userAgent },
+			idempotencyHeader: 'webhook-id',
 			mapping: { sendEmail: false, emailParameterName: 'mail', fields: [{ value: 1, parameterName: 'n', defaultValue: undefined }], staticValues: [{ name: 's', value: 'v', secret: false }] },
 		});
 	});

@@ -25,6 +25,8 @@ export interface OutboundConfig {
 	mapping: MappingConfig;
 	authentication: AuthenticationMode;
 	headers: Record<string, string>;
+	/** The header (lower case) that carries the webhook-id on every request; '' or absent = none. */
+	idempotencyHeader?: string;
 }
 
 /** A request that cannot be built from the configuration (e.g. an invalid URL). */
@@ -88,6 +90,20 @@ function expandUrl(url: string, params: OutboundParams, keyNames: string[]): str
 }
 
 /**
+ * The configured headers plus the idempotency header carrying the stable webhook-id, whatever the authentication, so
+ * a receiver can tell a request sent again (our retries, Redeliver, a Retry of the execution) from a new one. A
+ * header of the same name configured under Headers wins; a signed request gets Standard Webhooks' `webhook-id` too.
+ */
+export function withIdempotencyHeader(
+	headers: Record<string, string>,
+	headerName: string | undefined,
+	webhookId: string,
+): Record<string, string> {
+	if (!headerName || headerName in headers) return headers;
+	return { ...headers, [headerName]: webhookId };
+}
+
+/**
  * Builds the exact request for one item. Throws an OutboundParameterError (MappingError, PlaceholderError,
  * RequestBuildError) naming the parameter at fault.
  */
@@ -104,6 +120,7 @@ export function buildRequest(
 	const encoded = encodeRequest(config.method, config.format, url, params);
 	const eventId = typeof json.eventId === 'string' && json.eventId ? json.eventId : undefined;
 	const webhookId = webhookIdFor(config.name, eventId, `${config.method} ${url} ${jsonEncode(params)}`);
-	const replay = replayRequest(encoded, config.headers, webhookId, config.authentication);
+	const headers = withIdempotencyHeader(config.headers, config.idempotencyHeader, webhookId);
+	const replay = replayRequest(encoded, headers, webhookId, config.authentication);
 	return { params, replay, request: authorize(replay, credential), webhookId, secrets: configSecrets(config) };
 }

@@ -55,7 +55,7 @@ export function findRecord(json: Record<string, unknown>): Record<string, unknow
 }
 
 /** Headers Redeliver never takes from a record: the signature is made fresh, the length and host by the HTTP client. */
-const NOT_REPLAYED = new Set(['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-length', 'host']);
+const NOT_REPLAYED = new Set(['webhook-timestamp', 'webhook-signature', 'content-length', 'host']);
 
 /** The request before authentication in a record, checked, or why it cannot be sent again. */
 export function replayOf(view: Record<string, unknown> | undefined): { ok: true; request: ReplayRequest } | { ok: false; reason: string } {
@@ -80,6 +80,11 @@ export function replayOf(view: Record<string, unknown> | undefined): { ok: true;
 	for (const [name, value] of Object.entries(objectOf(view.headers) ?? {})) {
 		const key = name.toLowerCase();
 		if (NOT_REPLAYED.has(key)) continue;
+		// the idempotency header (default webhook-id) carries the record's own ID, never another value
+		if (key === 'webhook-id') {
+			headers[key] = webhookId;
+			continue;
+		}
 		const text = typeof value === 'number' ? String(value) : value;
 		if (!isHeaderName(key) || typeof text !== 'string' || breaksHeader(text)) return bad(`has an invalid header "${name.slice(0, 40)}"`);
 		headers[key] = text;

@@ -43,6 +43,8 @@ export const DEFAULTS = {
 	maxRedirects: 5,
 	/** Sent unless a header of the same name is configured. */
 	userAgent: 'n8n-nodes-klicktipp-outbound',
+	/** The header that carries the stable delivery ID (the record's webhookId) on every request; '' = none. */
+	idempotencyHeader: 'webhook-id',
 	/** Redeliver: the waits before the 1st, 2nd, … redelivery. */
 	schedule: DEFAULT_SCHEDULE,
 	/** Redeliver: give up on records older than this (hours since the first attempt); 0 = no limit. */
@@ -64,6 +66,8 @@ export interface OutboundOptions {
 	followRedirects: boolean;
 	maxRetryAfterSeconds: number;
 	retryDelay: number;
+	/** Lower case; '' = send no idempotency header (a signed request still carries Standard Webhooks' webhook-id). */
+	idempotencyHeader: string;
 }
 
 /** The outbound-wide parameters as n8n hands them (read for item 0). */
@@ -114,6 +118,7 @@ export function parseOptions(o: Record<string, unknown>): OutboundOptions {
 		followRedirects: o.followRedirects !== false,
 		maxRetryAfterSeconds: num(o.maxRetryAfterSeconds, DEFAULTS.maxRetryAfterSeconds, 0),
 		retryDelay: num(o.retryDelay, DEFAULTS.retryDelayMs, 0),
+		idempotencyHeader: String(o.idempotencyHeader ?? DEFAULTS.idempotencyHeader).trim().toLowerCase(),
 	};
 }
 
@@ -159,6 +164,11 @@ export async function parseSetup(
 	}
 	const authentication = authenticationOf(p.authentication);
 	const options = parseOptions(p.options);
+	if (options.idempotencyHeader !== '' && !isHeaderName(options.idempotencyHeader)) {
+		throw new SetupError(
+			`Option "Idempotency Header" (options.idempotencyHeader) "${options.idempotencyHeader.slice(0, 100)}" is not a valid header name`,
+		);
+	}
 
 	const { credential, secrets } = await credentialFor(authentication, loadCredential);
 
@@ -278,6 +288,7 @@ export function itemConfig(setup: OutboundSetup, p: ItemParameters, itemIndex: n
 		format: setup.format,
 		authentication: setup.authentication,
 		headers: requestHeaders(p.headers, itemIndex),
+		idempotencyHeader: setup.options.idempotencyHeader,
 		mapping: {
 			sendEmail: p.sendEmail !== false,
 			emailParameterName: String(p.emailParameterName ?? ''),
