@@ -41,3 +41,19 @@ export async function waitIdle(pid: number, maxMs = 30_000): Promise<number> {
 	}
 	return Date.now() - start;
 }
+
+/**
+ * Retries n8n's REST API while it is briefly unavailable: a socket error ("fetch failed") or a 503 ("Database is not
+ * ready!", which n8n 2.4.8 answers on a loaded machine while SQLite is busy saving a large execution).
+ */
+export async function api<T>(fn: () => Promise<T>, deadlineMs = 120_000): Promise<T> {
+	const deadline = Date.now() + deadlineMs;
+	for (;;) {
+		try {
+			return await fn();
+		} catch (error) {
+			if (!/fetch failed|→ 503/.test(String((error as Error).message)) || Date.now() > deadline) throw error;
+			await sleep(1000);
+		}
+	}
+}

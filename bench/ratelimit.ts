@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 
 import { sleep, type SingleInstance, type WorkflowNode } from '../test/e2e/harness';
 import { startReceiver, tokenBucket } from '../test/helpers/receiver';
-import { waitIdle } from './proc';
+import { api, waitIdle } from './proc';
 import { SENDER, deliveryWorkflow, httpRequestNode, klickTippSender } from './workflow';
 
 export type RateSender = 'adaptive' | 'fixed' | 'httpDefaults' | 'httpBatching';
@@ -68,21 +68,6 @@ export const RATE_LABELS: Record<RateSender, (rate: number) => string> = {
 	httpBatching: (rate) => `HTTP Request 4.2 (batching ${rate} items / 1,000 ms)`,
 };
 
-/**
- * Retries n8n's REST API while it is briefly unavailable: a socket error ("fetch failed") or a 503 ("Database is not
- * ready!", which n8n 2.4.8 answers on a loaded machine while SQLite is busy saving a large execution).
- */
-async function api<T>(fn: () => Promise<T>, deadlineMs = 120_000): Promise<T> {
-	const deadline = Date.now() + deadlineMs;
-	for (;;) {
-		try {
-			return await fn();
-		} catch (error) {
-			if (!/fetch failed|→ 503/.test(String((error as Error).message)) || Date.now() > deadline) throw error;
-			await sleep(1000);
-		}
-	}
-}
 
 async function runOne(inst: SingleInstance, sender: RateSender, items: number, rate: number, timeoutMs: number, round: number): Promise<RateRun> {
 	const bucket = tokenBucket({ rate, latencyMs: 20 });

@@ -29,7 +29,7 @@ import { DEFAULTS } from '../nodes/core/outbound/setup';
 import { freePort, nodeItems, sleep, type Execution, type SingleInstance, type WorkflowNode } from '../test/e2e/harness';
 import { connect, contactParams, postForm, triggerNode } from '../test/e2e/klicktipp';
 import { keyOf, startReceiver, tokenBucket, type Fault, type Received, type Script } from '../test/helpers/receiver';
-import { cpuTicks, rssMb, waitIdle } from './proc';
+import { api, cpuTicks, rssMb, waitIdle } from './proc';
 import { COUNTERS, SENDER, deliveryWorkflow, httpRequestNode, klickTippSender } from './workflow';
 
 /** How a receiver behaves. */
@@ -484,18 +484,6 @@ export interface BatchRun {
 	failure?: string;
 }
 
-/** n8n's REST API is briefly unavailable while SQLite saves a large execution ("fetch failed", 503): retried. */
-async function api<T>(fn: () => Promise<T>, deadlineMs = 120_000): Promise<T> {
-	const deadline = Date.now() + deadlineMs;
-	for (;;) {
-		try {
-			return await fn();
-		} catch (error) {
-			if (!/fetch failed|→ 503/.test(String((error as Error).message)) || Date.now() > deadline) throw error;
-			await sleep(1000);
-		}
-	}
-}
 
 const UNFINISHED = ['new', 'running', 'waiting', 'unknown'];
 /** How often to ask n8n whether a run has finished: the times come from the executions, so polling costs only n8n's CPU. */

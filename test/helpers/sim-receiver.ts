@@ -10,6 +10,7 @@ import { encodeRequest } from '../../nodes/core/outbound/encoding';
 import { deliverRun } from '../../nodes/core/outbound/handle';
 import type { HostRegistry } from '../../nodes/core/outbound/host';
 import { parseOptions } from '../../nodes/core/outbound/setup';
+import { prng } from '../reliability/helpers';
 import type { VirtualClock } from './virtual-clock';
 
 export type Answer = { status: number; headers?: Record<string, string>; latencyMs: number } | { hang: true } | { refused: true };
@@ -17,17 +18,6 @@ export type Answer = { status: number; headers?: Record<string, string>; latency
 /** Decides the answer to the n-th request (0-based) arriving at `at` with `inFlight` requests in flight (itself included). */
 export type Behaviour = (request: { n: number; at: number; inFlight: number }) => Answer;
 
-/** A seeded pseudo-random source (mulberry32), so "random" receivers are the same every run. */
-export function seeded(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 export const behaviours = {
 	healthy: (latencyMs: number): Behaviour => () => ({ status: 200, latencyMs }),
@@ -38,7 +28,7 @@ export const behaviours = {
 	/** Down (503) until `until`, then healthy. */
 	restarting: (until: number, latencyMs = 20): Behaviour => ({ at }) => (at < until ? { status: 503, latencyMs: 2 } : { status: 200, latencyMs }),
 	/** 503 without Retry-After once more than `n` are in flight, else 200 after `latencyMs` ± 20 % (as real ones vary). */
-	capped: (n: number, latencyMs: number, random = seeded(5)): Behaviour => ({ inFlight }) =>
+	capped: (n: number, latencyMs: number, random = prng(5)): Behaviour => ({ inFlight }) =>
 		inFlight > n ? { status: 503, latencyMs: 1 } : { status: 200, latencyMs: latencyMs * (0.8 + 0.4 * random()) },
 };
 
@@ -94,7 +84,7 @@ export async function runOn(
 	clock: VirtualClock,
 	hosts: HostRegistry,
 	send: DeliveryDeps['send'],
-	{ items, options = {}, url = (i) => `https://crm.example.com/hook?id=${i}`, random = seeded(7), staticData }: RunOptions,
+	{ items, options = {}, url = (i) => `https://crm.example.com/hook?id=${i}`, random = prng(7), staticData }: RunOptions,
 ): Promise<DeliveryResult[]> {
 	const setup = { authentication: 'none' as const, credential: undefined, secrets: [], options: parseOptions(options) };
 	const requests = Array.from({ length: items }, (_, i) => ({

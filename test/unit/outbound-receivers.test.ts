@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { HostRegistry } from '../../nodes/core/outbound/host';
-import { behaviours, runOn, seeded, simReceiver, tally } from '../helpers/sim-receiver';
+import { prng } from '../reliability/helpers';
+import { behaviours, runOn, simReceiver, tally } from '../helpers/sim-receiver';
 import { VirtualClock } from '../helpers/virtual-clock';
 
 function setup(behaviour: Parameters<typeof simReceiver>[1], algorithm?: 'aimd' | 'gradient') {
@@ -78,13 +79,13 @@ describe('receivers as they are: down, hanging, failing (step aside fast, park e
 	});
 
 	it('flapping receiver (a random half of the answers 503), 200 items: every item delivered, none parked', async () => {
-		const { clock, hosts, rx } = setup(behaviours.flapping(seeded(11)));
+		const { clock, hosts, rx } = setup(behaviours.flapping(prng(11)));
 		const results = await clock.runUntil(runOn(clock, hosts, rx.send, { items: 200 }));
 		assert.deepEqual(tally(results), { delivered: 200, parked: 0, failed: 0 });
 	});
 
 	it('flapping without the host rule (Outage Budget 0): items run out of attempts', async () => {
-		const { clock, hosts, rx } = setup(behaviours.flapping(seeded(11)));
+		const { clock, hosts, rx } = setup(behaviours.flapping(prng(11)));
 		const results = await clock.runUntil(runOn(clock, hosts, rx.send, { items: 200, options: { outageBudgetSeconds: 0 } }));
 		assert.ok(tally(results).failed > 0, 'the control: 5 attempts at 50 % lose some of 200');
 	});
