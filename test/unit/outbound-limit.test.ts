@@ -14,11 +14,11 @@ function feed(limit: GradientLimit | AimdLimit, n: number, rttMs: number, { drop
 }
 
 describe('outbound limit: GradientLimit (latency-based)', () => {
-	it('grows while latency stays at the baseline: slow start doubles per round trip', () => {
+	it('grows while latency stays at the baseline: slow start by half per round trip', () => {
 		const limit = new GradientLimit();
 		assert.equal(limit.value, INITIAL_LIMIT);
 		feed(limit, INITIAL_LIMIT, 50);
-		assert.equal(limit.value, 2 * INITIAL_LIMIT, 'one window of successes doubles it');
+		assert.equal(limit.value, 1.5 * INITIAL_LIMIT, 'one window of successes adds half');
 		assert.equal(limit.baselineMs, 50);
 	});
 

@@ -9,7 +9,7 @@
  *   has to be hit before it slows down.
  * - `GradientLimit` (the default): latency-based, in the spirit of TCP Vegas and Netflix's Vegas/Gradient2. It keeps
  *   the receiver's no-load latency (the smallest round trip lately) and compares each round trip with it: while
- *   latency stays near that baseline the receiver is not queueing, so the window grows (doubling per round trip at
+ *   latency stays near that baseline the receiver is not queueing, so the window grows (by half per round trip at
  *   first, "slow start", then by 1 per round trip, more for large windows, and
  *   only by 1 per 8 round trips near the window where the receiver last said "too much"); when latency rises the receiver is
  *   queueing, so the window shrinks in proportion (at most by half per round trip); a 429, 503 or timeout cuts it to
@@ -76,6 +76,8 @@ const TOLERANCE = 1.5;
 const SLACK_MS = 20;
 /** Multiplicative decrease on a drop. */
 const DROP_FACTOR = 0.75;
+/** Slow start: added per success, so the window grows by half per round trip. */
+const SLOW_START_STEP = 0.5;
 /** Near the window of the last drop the window grows by 1 per this many round trips. */
 const PLATEAU = 8;
 
@@ -125,12 +127,13 @@ export class GradientLimit implements Limit {
 		const gradient = (TOLERANCE * this.baseline + SLACK_MS) / rtt;
 		if (gradient >= 1) {
 			if (!used) return;
-			// Not queueing: slow start doubles the window per round trip, then +1 per round trip (+log10 of the
+			// Not queueing: slow start grows the window by half per round trip (doubling, as TCP does, overshoots a
+			// receiver that rejects beyond N by up to N at once), then +1 per round trip (+log10 of the
 			// window when it is large), so a receiver that rejects beyond N is probed gently.
 			// Within one request of the window of the last drop, it creeps (+1 per PLATEAU round trips), so a receiver
 			// that rejects beyond N is asked for N+1 now and then, not every round trip (the idea of TCP CUBIC's plateau).
 			const nearDrop = Math.abs(this.size - this.dropWindow) < 1;
-			const step = this.slowStart ? 1 : nearDrop ? 1 / (PLATEAU * this.size) : Math.max(1, Math.log10(this.size)) / this.size;
+			const step = this.slowStart ? SLOW_START_STEP : nearDrop ? 1 / (PLATEAU * this.size) : Math.max(1, Math.log10(this.size)) / this.size;
 			this.size = Math.min(MAX_LIMIT, this.size + step);
 			return;
 		}
