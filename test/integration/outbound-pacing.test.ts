@@ -147,7 +147,8 @@ describe('outbound hosts in n8n-core: shared by executions, circuit breaker', ()
 		const parked = errors.filter((e) => /^Receiver down: circuit open .*\(parked: replay it with Redeliver\)$/.test(String(e.reason)));
 		assert.ok(parked.length >= 85, `${parked.length} parked`);
 		assert.ok(parked.every((e) => typeof e.nextAttemptAt === 'string' && typeof e.firstAttemptAt === 'string'));
-		assert.ok(errors.filter((e) => e.attempts === 0).length >= 80, 'most were never sent');
+		const attempts = errors.reduce((sum, e) => sum + Number(e.attempts), 0);
+		assert.ok(attempts <= 60, `${attempts} attempts in all (5 per item would be 500)`);
 		assert.ok(Date.now() - started < 15_000, `${Date.now() - started} ms`);
 	});
 });
