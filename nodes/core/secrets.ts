@@ -124,3 +124,33 @@ export function encodeFormComponent(value: string): string {
 export function toWellFormed(value: string): string {
 	return value.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
+
+/** Headers that always carry a secret. */
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** Words of a name that mark a secret (compared in lower case): `X-Api-Key`, `access_token`, `clientSecret`, … */
+const SECRET_WORDS = new Set(['token', 'secret', 'password', 'passwd', 'pwd', 'apikey', 'auth', 'authorization', 'credential', 'credentials', 'cookie']);
+/** Pairs of words that mark a secret: `api key`, `access key`, `private key`, `session id`. */
+const SECRET_PAIRS = new Set(['api key', 'access key', 'private key', 'secret key', 'session id']);
+
+/** The words of a name: split at anything but letters and digits and at camelCase humps, lower case. */
+function wordsOf(name: string): string[] {
+	return name
+		.replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+		.split(/[^A-Za-z0-9]+/)
+		.filter((w) => w !== '')
+		.map((w) => w.toLowerCase());
+}
+
+/** Whether a name says its value is a secret: `token`, `apiKey`, `api_key`, `X-Auth-Token`, `client-secret`, `password`. */
+export function isSecretName(name: string): boolean {
+	const words = wordsOf(name);
+	if (words.some((w) => SECRET_WORDS.has(w))) return true;
+	for (let i = 1; i < words.length; i++) if (SECRET_PAIRS.has(`${words[i - 1]} ${words[i]}`)) return true;
+	return false;
+}
+
+/** Whether a header's value is a secret: Authorization, Proxy-Authorization, Cookie, or a secret-like name (X-Api-Key, X-Auth-Token). */
+export function isSecretHeader(name: string): boolean {
+	return SECRET_HEADERS.has(name.toLowerCase()) || isSecretName(name);
+}

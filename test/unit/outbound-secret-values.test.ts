@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import type { ReplayRequest } from '../../nodes/core/outbound/auth';
-import { fillMasked, isSecretHeader, isSecretName, isSecretStaticValue, maskedOf, maskRequest, typedSecrets } from '../../nodes/core/outbound/secret-values';
+import { fillMasked, isSecretStaticValue, maskedOf, maskRequest, typedSecrets } from '../../nodes/core/outbound/secret-values';
+import { isSecretHeader, isSecretName } from '../../nodes/core/secrets';
 
 describe('secret values: which names carry a secret', () => {
 	it('header names: Authorization, Proxy-Authorization, Cookie and API-key/token/secret-like names', () => {

@@ -5,8 +5,7 @@
  */
 import { apiKeyLocation, authenticationModeOf, credentialFields, credentialSecretValues, type KlickTippCredential } from '../credential';
 import type { EventKind } from '../events';
-import { isSecretHeader } from '../outbound/secret-values';
-import { redact, redactDeep } from '../secrets';
+import { isSecretHeader, redact, redactDeep } from '../secrets';
 import { authenticate } from './authenticate';
 import { classifyEvent, DEFAULT_EVENT_PARAMETER, isTestEvent } from './classify';
 import type { DedupeStore } from './dedupe';

@@ -5,7 +5,7 @@
  * its own Headers and Static Values before it sends (or refuses the run, naming what is missing). No n8n imports.
  */
 import { breaksHeader, isHeaderName } from '../credential';
-import { encodeFormComponent, MASK, secretForms } from '../secrets';
+import { encodeFormComponent, isSecretHeader, isSecretName, MASK, secretForms } from '../secrets';
 import type { ReplayRequest } from './auth';
 import { jsonEncode } from './encoding';
 import { toParamString } from './mapping';
@@ -22,35 +22,7 @@ export interface MaskedNames {
 	elsewhere?: boolean;
 }
 
-/** Headers that always carry a secret. */
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
 
-/** Words of a name that mark a secret (compared in lower case): `X-Api-Key`, `access_token`, `clientSecret`, … */
-const SECRET_WORDS = new Set(['token', 'secret', 'password', 'passwd', 'pwd', 'apikey', 'auth', 'authorization', 'credential', 'credentials', 'cookie']);
-/** Pairs of words that mark a secret: `api key`, `access key`, `private key`, `session id`. */
-const SECRET_PAIRS = new Set(['api key', 'access key', 'private key', 'secret key', 'session id']);
-
-/** The words of a name: split at anything but letters and digits and at camelCase humps, lower case. */
-function wordsOf(name: string): string[] {
-	return name
-		.replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-		.split(/[^A-Za-z0-9]+/)
-		.filter((w) => w !== '')
-		.map((w) => w.toLowerCase());
-}
-
-/** Whether a name says its value is a secret: `token`, `apiKey`, `api_key`, `X-Auth-Token`, `client-secret`, `password`. */
-export function isSecretName(name: string): boolean {
-	const words = wordsOf(name);
-	if (words.some((w) => SECRET_WORDS.has(w))) return true;
-	for (let i = 1; i < words.length; i++) if (SECRET_PAIRS.has(`${words[i - 1]} ${words[i]}`)) return true;
-	return false;
-}
-
-/** Whether a header's value is a secret: Authorization, Proxy-Authorization, Cookie, or a secret-like name (X-Api-Key, X-Auth-Token). */
-export function isSecretHeader(name: string): boolean {
-	return SECRET_HEADERS.has(name.toLowerCase()) || isSecretName(name);
-}
 
 /** A static value as the record masks it: marked "Secret", or named like a secret. */
 export function isSecretStaticValue(sv: { name: string; secret?: boolean }): boolean {
