@@ -145,11 +145,6 @@ export class Host {
 		this.window = createLimit(algorithm);
 	}
 
-	/** The learned window (requests in flight the host may get), before each request's ceiling. */
-	get limit(): number {
-		return this.window.value;
-	}
-
 	get requestsInFlight(): number {
 		return this.inFlight;
 	}
