@@ -31,6 +31,10 @@ import { connect, contactParams, postForm, triggerNode } from '../test/e2e/klick
 import { keyOf, startReceiver, tokenBucket, type Fault, type Received, type Script } from '../test/helpers/receiver';
 import { api, cpuTicks, rssMb, waitIdle } from './proc';
 import { COUNTERS, SENDER, deliveryWorkflow, httpRequestNode, klickTippSender } from './workflow';
+import { collectProfile } from './trigger';
+
+/** BENCH_CPU_PROF=<dir>: n8n's CPU profile of each measured batch run is written there (see bench/cpu-profile.cjs). */
+const cpuProfDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
 
 /** How a receiver behaves. */
 export type Behaviour =
@@ -356,7 +360,8 @@ export function batchScenarios(quick: boolean, restartMs: number): BatchScenario
 		});
 	}
 	for (const limit of [4, 8, 32]) {
-		const items = q(400, 100);
+		// 50 round trips at the ideal pace (12 in the quick run), whatever N: the window's ramp from 10 is a few of them
+		const items = q(limit * 50, limit * 12);
 		const idealMs = (items * 50) / limit;
 		scenarios.push({
 			key: `capped-${limit}`,
@@ -599,6 +604,7 @@ export async function runBatchOne(inst: SingleInstance, s: BatchScenario, sender
 		const sample = sampler(pid);
 		base.rssBeforeMb = sample.rssBefore;
 		rx.begin();
+		if (cpuProfDir) process.kill(pid, 'SIGUSR2'); // start n8n's profiler (bench/cpu-profile.cjs)
 		const t0 = Date.now();
 		const res = await fetch(inst.webhookUrl(hookPath), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 		if (!res.ok) throw new Error(`starting ${s.key}: ${res.status} ${await res.text()}`);
@@ -615,6 +621,7 @@ export async function runBatchOne(inst: SingleInstance, s: BatchScenario, sender
 			[exec] = await api(async () => await inst.api.waitForExecutions(wfId!, 1, { timeoutMs: 60_000, settleMs: 0, includeData: false, pollMs: POLL_MS }));
 		}
 		const m = sample.done();
+		if (cpuProfDir) await collectProfile(pid, cpuProfDir, `receivers-${s.key}-${sender}`);
 		const full = await api(async () => await inst.api.execution(exec.id));
 		const run = (full.data?.resultData.runData[SENDER] ?? [])[0] as { executionTime?: number } | undefined;
 		const t = tally(rx.requests);

@@ -122,7 +122,7 @@ async function load(base: string, requests: AcRequest[], connections: number, du
 }
 
 /** Stops n8n's profiler (second SIGUSR2) and renames the profile it writes after the run it covers. */
-async function collectProfile(pid: number, dir: string, name: string): Promise<void> {
+export async function collectProfile(pid: number, dir: string, name: string): Promise<void> {
 	const before = new Set(fs.readdirSync(dir));
 	process.kill(pid, 'SIGUSR2');
 	for (let i = 0; i < 600; i++) {

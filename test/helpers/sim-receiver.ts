@@ -27,6 +27,11 @@ export const behaviours = {
 	flapping: (random: () => number, latencyMs = 20): Behaviour => () => ({ status: random() < 0.5 ? 503 : 200, latencyMs }),
 	/** Down (503) until `until`, then healthy. */
 	restarting: (until: number, latencyMs = 20): Behaviour => ({ at }) => (at < until ? { status: 503, latencyMs: 2 } : { status: 200, latencyMs }),
+	/**
+	 * A small CRM that never says no: `workers` requests are served at once in `serviceMs` each, the others wait their
+	 * turn (a request that finds k in flight, itself included, answers after ceil(k / workers) service times).
+	 */
+	queueing: (workers: number, serviceMs: number): Behaviour => ({ inFlight }) => ({ status: 200, latencyMs: serviceMs * Math.ceil(inFlight / workers) }),
 	/** 503 without Retry-After once more than `n` are in flight, else 200 after `latencyMs` ± 20 % (as real ones vary). */
 	capped: (n: number, latencyMs: number, random = prng(5)): Behaviour => ({ inFlight }) =>
 		inFlight > n ? { status: 503, latencyMs: 1 } : { status: 200, latencyMs: latencyMs * (0.8 + 0.4 * random()) },

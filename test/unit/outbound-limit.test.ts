@@ -34,12 +34,12 @@ describe('outbound limit: GradientLimit (latency-based)', () => {
 		assert.equal(limit.value, INITIAL_LIMIT);
 	});
 
-	it('shrinks when latency rises above 1.5x the baseline + 20 ms (queueing), in proportion, at most by half', () => {
+	it('shrinks when latency rises above 2x the baseline + 20 ms (queueing), in proportion, at most by half', () => {
 		const limit = new GradientLimit(40);
 		feed(limit, 10, 50);
 		const before = limit.value;
-		limit.update({ rttMs: 152, inFlight: before, dropped: false, at: 10_000 });
-		assert.equal(limit.value, Math.floor(before * 0.625), 'gradient (1.5*50 + 20)/152 = 0.625');
+		limit.update({ rttMs: 192, inFlight: before, dropped: false, at: 10_000 });
+		assert.equal(limit.value, Math.floor(before * 0.625), 'gradient (2*50 + 20)/192 = 0.625');
 		const mid = limit.value;
 		limit.update({ rttMs: 1000, inFlight: mid, dropped: false, at: 20_000 });
 		assert.equal(limit.value, Math.floor(mid * 0.5), 'capped at half');
@@ -49,7 +49,7 @@ describe('outbound limit: GradientLimit (latency-based)', () => {
 		const limit = new GradientLimit(40);
 		feed(limit, 10, 50);
 		const before = limit.value;
-		limit.update({ rttMs: 94, inFlight: before, dropped: false, at: 10_000 });
+		limit.update({ rttMs: 119, inFlight: before, dropped: false, at: 10_000 });
 		assert.ok(limit.value >= before);
 	});
 

@@ -186,6 +186,17 @@ describe('receivers as they are: concurrency that follows the receiver', () => {
 		assert.ok(wall <= (3000 * 50) / 100 + 1000, `wall ${wall} ms`);
 	});
 
+	it('queueing receiver (8 workers, 50 ms, never says no), 1,000 items: the window stops near what it serves, not at Concurrency 100', async () => {
+		const { clock, hosts, rx } = setup(behaviours.queueing(8, 50));
+		const start = clock.now();
+		const results = await clock.runUntil(runOn(clock, hosts, rx.send, { items: 1000 }));
+		const wall = clock.now() - start;
+		const ideal = (1000 * 50) / 8;
+		assert.equal(tally(results).delivered, 1000);
+		assert.ok(rx.stats.peakInFlight <= 4 * 8, `peak ${rx.stats.peakInFlight} in flight at a receiver serving 8`);
+		assert.ok(wall <= ideal * 1.3, `wall ${wall} ms vs ideal ${ideal} ms`);
+	});
+
 	it('the latency-based window reaches the ceiling faster than AIMD on a healthy receiver', async () => {
 		const time = async (algorithm: 'aimd' | 'gradient') => {
 			const { clock, hosts, rx } = setup(behaviours.healthy(50), algorithm);
