@@ -265,6 +265,49 @@ function speedVsHttp(r: BatchRun, http: BatchRun | undefined, factor: number, me
 	return out;
 }
 
+/** Per 1,000 items: n8n CPU (s), n8n RSS growth (MB), stored output (MB). */
+function perThousand(r: BatchRun): { cpu: number; rss: number; out: number } {
+	const k = r.items / 1000;
+	return { cpu: r.cpuMs / 1000 / k, rss: (r.rssPeakMb - r.rssBeforeMb) / k, out: (r.outputBytesPerItem * 1000) / 1e6 };
+}
+
+function costVsHttp(r: BatchRun, http: BatchRun | undefined): Target[] {
+	const ours = perThousand(r);
+	const theirs = http ? perThousand(http) : { cpu: NaN, rss: NaN, out: NaN };
+	return [
+		{ figure: 'n8n CPU per 1,000 items vs HTTP Request', target: '≤ theirs', value: `${f(ours.cpu, 2)} vs ${f(theirs.cpu, 2)} s`, met: r.accepted === r.items && ours.cpu <= theirs.cpu },
+		{ figure: 'n8n RSS growth per 1,000 items vs HTTP Request', target: '≤ theirs', value: `+${f(ours.rss, 1)} vs +${f(theirs.rss, 1)} MB`, met: ours.rss <= theirs.rss },
+	];
+}
+
+/**
+ * How the cost per 1,000 items changes from the smallest to the largest cost run (issue 20, item 5: building
+ * requests, records and output items must not grow faster than the items). Met when ours per 1,000 items at the
+ * largest size is at most 1.5x what it is at the smallest (CPU and stored output; RSS is reported, GC decides it).
+ */
+function costGrowth(runs: BatchRun[]): { md: string; targets: Target[] } | undefined {
+	const cost = runs.filter((x) => x.scenario.startsWith('cost-') && !x.failure).sort((a, b) => a.items - b.items);
+	if (cost.length < 2) return undefined;
+	const rows = ['| items | sender | n8n CPU s per 1,000 | n8n RSS growth MB per 1,000 | stored output MB per 1,000 (bytes per item) | node s per 1,000 |', '|---:|---|---:|---:|---:|---:|'];
+	for (const x of cost) {
+		const p = perThousand(x);
+		rows.push(`| ${f(x.items)} | ${x.label} | ${f(p.cpu, 2)} | ${f(p.rss, 1)} | ${f(p.out, 2)} (${f(x.outputBytesPerItem)}) | ${f(x.nodeMs / x.items, 2)} |`);
+	}
+	const targets: Target[] = [];
+	for (const sender of ['ours', 'http'] as SenderKind[]) {
+		const mine = cost.filter((x) => x.sender === sender);
+		if (mine.length < 2) continue;
+		const [small, large] = [perThousand(mine[0]), perThousand(mine[mine.length - 1])];
+		const cpu = large.cpu / small.cpu;
+		const out = large.out / small.out;
+		const who = sender === 'ours' ? 'ours' : 'HTTP Request (for comparison)';
+		const range = `${f(mine[0].items)} → ${f(mine[mine.length - 1].items)} items`;
+		targets.push({ figure: `${who}: CPU per 1,000 items, ${range}`, target: sender === 'ours' ? '≤ 1.5×' : '—', value: `${f(cpu, 2)}×`, met: sender !== 'ours' || cpu <= 1.5 });
+		targets.push({ figure: `${who}: stored output per item, ${range}`, target: sender === 'ours' ? '≤ 1.5×' : '—', value: `${f(out, 2)}×`, met: sender !== 'ours' || out <= 1.5 });
+	}
+	return { md: rows.join('\n'), targets };
+}
+
 /** The one-execution scenarios; `quick` makes the counts and caps small. */
 export function batchScenarios(quick: boolean, restartMs: number): BatchScenario[] {
 	const q = (full: number, small: number) => (quick ? small : full);
@@ -357,6 +400,18 @@ export function batchScenarios(quick: boolean, restartMs: number): BatchScenario
 			ours: {},
 			capMs: q(600_000, 120_000),
 			targets: (r, http) => speedVsHttp(r, http, factor, latencyMs === 50),
+		});
+	}
+	// Cost per item at several sizes (item 5 of issue 20): a healthy 5 ms receiver, so the cost is n8n's own work
+	for (const items of quick ? [100, 300, 1000] : [1000, 3000, 10000]) {
+		scenarios.push({
+			key: `cost-${items}`,
+			title: `cost per item: healthy, 200 after 5 ms, ${f(items)} items`,
+			behaviour: { kind: 'healthy', latencyMs: 5 },
+			items,
+			ours: {},
+			capMs: q(600_000, 120_000),
+			targets: (r, http) => costVsHttp(r, http),
 		});
 	}
 	for (const limit of [4, 8, 32]) {
@@ -483,6 +538,8 @@ export interface BatchRun {
 	rssPeakMb: number;
 	/** n8n main process CPU time during the run, ms. */
 	cpuMs: number;
+	/** What the sender node's output items weigh in the stored execution (JSON characters per item, both outputs). */
+	outputBytesPerItem: number;
 	executionStatus: string;
 	/** Stopped at the cap. */
 	stopped: boolean;
@@ -590,6 +647,7 @@ export async function runBatchOne(inst: SingleInstance, s: BatchScenario, sender
 		rssBeforeMb: NaN,
 		rssPeakMb: NaN,
 		cpuMs: NaN,
+		outputBytesPerItem: NaN,
 		executionStatus: 'n/a',
 		stopped: false,
 	};
@@ -656,6 +714,7 @@ export async function runBatchOne(inst: SingleInstance, s: BatchScenario, sender
 			nodeMs: run?.executionTime ?? NaN,
 			rssPeakMb: m.rssPeak,
 			cpuMs: m.cpuMs,
+			outputBytesPerItem: JSON.stringify([...nodeItems(full, SENDER, 0), ...nodeItems(full, SENDER, 1)]).length / s.items,
 			executionStatus: full.status,
 		};
 	} catch (error) {
@@ -924,6 +983,13 @@ export function receiversMarkdown(r: ReceiversResult, version: string): { md: st
 			notes.push(noteOf(s.title, ts));
 		}
 		parts.push(`${rows.join('\n')}\n\n${targetRows.join('\n')}`);
+		const growth = costGrowth(r.batchRuns);
+		if (growth) {
+			const rowsG = ['| Cost as the run grows | value | target | |', '|---|---:|---|---|'];
+			for (const t of growth.targets) rowsG.push(`| ${t.figure} | ${t.value} | ${t.target} | ${t.met ? 'met' : '**missed**'} |`);
+			parts.push(`${growth.md}\n\n${rowsG.join('\n')}`);
+			notes.push(noteOf('cost per item as the run grows', growth.targets.filter((t) => t.target !== '—')));
+		}
 	}
 	if (r.flowRuns.length > 0) {
 		const rows = [

@@ -348,3 +348,19 @@ describe('outbound handle: deliveryOptions', () => {
 		}
 	});
 });
+
+describe('outbound handle: the cost of a run grows with its items, not faster', () => {
+	it('plans and records weigh the same per item for 10 and for 5,000 items (no per-item copy of the run)', () => {
+		const setup = setupOf({}, { oncePerContactHours: 6 });
+		const perItem = (n: number) => {
+			const items = Array.from({ length: n }, (_, i) => contact(String(100_000 + i)));
+			const plans = planItems(setup, items, () => configOf(setup), windowOf(6));
+			const results = plans.map(() => delivered());
+			const run = finishRun(setup, items, plans, results, windowOf(6), { now: () => NOW });
+			return { plans: JSON.stringify(plans).length / n, records: JSON.stringify(run.records).length / n };
+		};
+		const [small, large] = [perItem(10), perItem(5000)];
+		assert.ok(large.plans <= small.plans * 1.05, `plans: ${small.plans} vs ${large.plans} characters per item`);
+		assert.ok(large.records <= small.records * 1.05, `records: ${small.records} vs ${large.records} characters per item`);
+	});
+});

@@ -120,7 +120,9 @@ export class Host {
 	private decreaseFence = 0;
 	private pauseFence = 0;
 	private pauseStart = 0;
+	/** Requests waiting for a slot, in order, from `head` on (granted ones are skipped, not spliced: a run of thousands stays linear). */
 	private waiting: Waiter[] = [];
+	private head = 0;
 	private timerUntil = 0;
 	// The circuit breaker.
 	private failures = 0;
@@ -165,7 +167,11 @@ export class Host {
 
 	/** Nothing in flight or waiting, last used at `lastUsedAt`. */
 	get idle(): boolean {
-		return this.inFlight === 0 && this.waiting.length === 0;
+		return this.inFlight === 0 && this.waitingCount === 0;
+	}
+
+	private get waitingCount(): number {
+		return this.waiting.length - this.head;
 	}
 
 	get lastUsedAt(): number {
@@ -279,29 +285,34 @@ export class Host {
 		const now = this.clock.now();
 		if (now < this.pausedUntil) {
 			// No timer without a waiter: a pause after the last request must not keep the process busy.
-			if (this.waiting.length > 0) this.wake(this.pausedUntil);
+			if (this.waitingCount > 0) this.wake(this.pausedUntil);
 			return;
 		}
 		if (this.circuitOpen) {
 			this.pumpOpen(now);
 			return;
 		}
-		let granted = 0;
-		while (granted < this.waiting.length) {
-			const waiter = this.waiting[granted];
+		while (this.head < this.waiting.length) {
+			const waiter = this.waiting[this.head];
 			const window = waiter.policy.adaptive ? this.window.value : waiter.policy.ceiling;
 			if (this.inFlight >= Math.min(window, waiter.policy.ceiling)) break;
 			this.grant(waiter, false, now);
-			granted++;
+			this.head++;
 		}
-		if (granted > 0) this.waiting = this.waiting.slice(granted);
+		if (this.head === this.waiting.length) {
+			this.waiting = [];
+			this.head = 0;
+		} else if (this.head >= 1024 && this.head * 2 >= this.waiting.length) {
+			this.waiting = this.waiting.slice(this.head);
+			this.head = 0;
+		}
 	}
 
 	/** Open circuit: one probe after the cool-down; past the budget and without a probe on its way, park. */
 	private pumpOpen(now: number): void {
 		const still: Waiter[] = [];
 		let wakeAt = Infinity;
-		for (const waiter of this.waiting) {
+		for (const waiter of this.waiting.slice(this.head)) {
 			const budget = waiter.policy.outageBudgetMs;
 			if (budget <= 0) {
 				// This node has no breaker: it goes within its ceiling as if the circuit were closed.
@@ -317,6 +328,7 @@ export class Host {
 			}
 		}
 		this.waiting = still;
+		this.head = 0;
 		if (still.length > 0 && Number.isFinite(wakeAt)) this.wake(wakeAt);
 	}
 
