@@ -34,33 +34,47 @@ describe('outbound limit: GradientLimit (latency-based)', () => {
 		assert.equal(limit.value, INITIAL_LIMIT);
 	});
 
-	it('shrinks when latency rises above 2x the baseline + 20 ms (queueing), in proportion, at most by half', () => {
+	it('shrinks when a round trip\'s answers average above 2x the baseline + 20 ms (queueing), in proportion, at most by half', () => {
+		const limit = new GradientLimit(40);
+		limit.update({ rttMs: 50, inFlight: 40, dropped: false, at: 0 }); // baseline 50 ms; slow start: 40.5
+		for (let i = 0; i < 38; i++) limit.update({ rttMs: 192, inFlight: 40, dropped: false, at: 10_000 });
+		assert.equal(limit.value, 40, 'no decision before a window\'s worth of answers, no growth either');
+		limit.update({ rttMs: 192, inFlight: 40, dropped: false, at: 10_000 });
+		const mean = (50 + 39 * 192) / 40;
+		assert.equal(limit.value, Math.floor(40.5 * (2 * 50 + 20) / mean), `in proportion: (2*50 + 20) / ${mean}`);
+		const mid = limit.value;
+		for (let i = 0; i < mid + 1; i++) limit.update({ rttMs: 1000, inFlight: mid, dropped: false, at: 20_000 });
+		assert.equal(limit.value, Math.floor((40.5 * (2 * 50 + 20)) / mean / 2), 'capped at half');
+	});
+
+	it('one slow answer among a round of fast ones is jitter, not queueing', () => {
 		const limit = new GradientLimit(40);
 		feed(limit, 10, 50);
 		const before = limit.value;
-		limit.update({ rttMs: 192, inFlight: before, dropped: false, at: 10_000 });
-		assert.equal(limit.value, Math.floor(before * 0.625), 'gradient (2*50 + 20)/192 = 0.625');
-		const mid = limit.value;
-		limit.update({ rttMs: 1000, inFlight: mid, dropped: false, at: 20_000 });
-		assert.equal(limit.value, Math.floor(mid * 0.5), 'capped at half');
+		for (let i = 0; i < before - 1; i++) limit.update({ rttMs: 60, inFlight: before, dropped: false, at: 10_000 });
+		limit.update({ rttMs: 400, inFlight: before, dropped: false, at: 10_000 });
+		assert.ok(limit.value >= before, `mean ${(60 * (before - 1) + 400) / before} ms is within 120 ms: ${limit.value}`);
 	});
 
 	it('latency within the tolerance is not queueing', () => {
 		const limit = new GradientLimit(40);
 		feed(limit, 10, 50);
 		const before = limit.value;
-		limit.update({ rttMs: 119, inFlight: before, dropped: false, at: 10_000 });
+		feed(limit, before, 119, { start: 10_000 });
 		assert.ok(limit.value >= before);
 	});
 
-	it('one latency decrease per round trip: a burst of slow answers is one signal', () => {
+	it('one latency decrease per round trip: the answers to requests sent before the cut are one signal', () => {
 		const limit = new GradientLimit(40);
 		feed(limit, 10, 50);
-		limit.update({ rttMs: 150, inFlight: 40, dropped: false, at: 10_000 });
+		const first = limit.value;
+		for (let i = 0; i < first; i++) limit.update({ rttMs: 150, inFlight: first, dropped: false, at: 10_000 });
 		const once = limit.value;
-		assert.ok(once < 40);
-		limit.update({ rttMs: 150, inFlight: 40, dropped: false, at: 10_010 });
-		assert.equal(limit.value, once);
+		assert.ok(once < first);
+		for (let i = 0; i < once; i++) limit.update({ rttMs: 150, inFlight: once, dropped: false, at: 10_010 });
+		assert.equal(limit.value, once, 'a second slow round within one round trip of the cut');
+		for (let i = 0; i < once; i++) limit.update({ rttMs: 150, inFlight: once, dropped: false, at: 10_200 });
+		assert.ok(limit.value < once, 'a slow round a round trip later cuts again');
 	});
 
 	it('a drop (429/503/timeout) cuts to 3/4 of what was in flight, and ends slow start', () => {

@@ -8,12 +8,12 @@
  *   It only learns from 429/503/timeouts, so against a healthy receiver it climbs slowly and against a small one it
  *   has to be hit before it slows down.
  * - `GradientLimit` (the default): latency-based, in the spirit of TCP Vegas and Netflix's Vegas/Gradient2. It keeps
- *   the receiver's no-load latency (the smallest round trip lately) and compares each round trip with it: while
- *   latency stays within twice that baseline (+20 ms) the receiver is not queueing, so the window grows (by half per round trip at
- *   first, "slow start", then by 1 per round trip, more for large windows, and
- *   only by 1 per 8 round trips near the window where the receiver last said "too much"); when latency rises the receiver is
- *   queueing, so the window shrinks in proportion (at most by half per round trip); a 429, 503 or timeout cuts it to
- *   ¾ of what was in flight (once per burst: the host passes on only drops of requests sent after the last decrease).
+ *   the receiver's no-load latency (the smallest round trip lately). Each answer within twice that baseline (+20 ms)
+ *   says the receiver is not queueing and grows the window (by half per round trip at first, "slow start", then by 1
+ *   per round trip, more for large windows, and only by 1 per 8 round trips near the window where the receiver last
+ *   said "too much"). When a round trip's answers average above it, the receiver is queueing: the window shrinks in
+ *   proportion (at most by half per round trip). A 429, 503 or timeout cuts it to ¾ of what was in flight (once per
+ *   burst: the host passes on only drops of requests sent after the last decrease).
  */
 
 /** One finished request as a limit needs it. */
@@ -85,6 +85,8 @@ const DROP_FACTOR = 0.75;
 const SLOW_START_STEP = 0.5;
 /** Near the window of the last drop the window grows by 1 per this many round trips. */
 const PLATEAU = 8;
+/** Fewest answers latency is judged on (a round is a window's worth of answers, about one round trip). */
+const MIN_ROUND = 4;
 
 /** Latency-based (Vegas/Gradient style); see the file's comment. */
 export class GradientLimit implements Limit {
@@ -99,6 +101,9 @@ export class GradientLimit implements Limit {
 	private dropWindow = 0;
 	/** No second decrease before one round trip has passed since the last. */
 	private lastDecreaseAt = -Infinity;
+	/** The answers of the current round: latency is judged on their mean, not on one answer. */
+	private roundSum = 0;
+	private roundCount = 0;
 
 	constructor(initial = INITIAL_LIMIT) {
 		this.size = Math.max(1, initial);
@@ -122,15 +127,18 @@ export class GradientLimit implements Limit {
 			// Cut from what was really in flight when the rejected request went (TCP takes its flight size, not its
 			// window, for the same reason): a window that grew past what was used must not cushion the cut.
 			this.slowStart = false;
+			this.roundSum = 0;
+			this.roundCount = 0;
 			this.dropWindow = Math.min(this.size, sample.inFlight);
 			this.size = Math.max(1, this.dropWindow * DROP_FACTOR);
 			return;
 		}
 		this.track(rtt, sample.at);
+		const threshold = TOLERANCE * this.baseline + SLACK_MS;
+		this.judgeRound(rtt, threshold, sample.at);
 		// A window that is not used tells nothing about the receiver: do not grow it (queueing can still shrink it).
 		const used = sample.inFlight * 2 >= this.value;
-		const gradient = (TOLERANCE * this.baseline + SLACK_MS) / rtt;
-		if (gradient >= 1) {
+		if (rtt <= threshold) {
 			if (!used) return;
 			// Not queueing: slow start grows the window by half per round trip (doubling, as TCP does, overshoots a
 			// receiver that rejects beyond N by up to N at once), then +1 per round trip (+log10 of the
@@ -140,18 +148,28 @@ export class GradientLimit implements Limit {
 			const nearDrop = Math.abs(this.size - this.dropWindow) < 1;
 			const step = this.slowStart ? SLOW_START_STEP : nearDrop ? 1 / (PLATEAU * this.size) : Math.max(1, Math.log10(this.size)) / this.size;
 			this.size = Math.min(MAX_LIMIT, this.size + step);
-			return;
 		}
-		// Queueing at the receiver: shrink in proportion to how far latency rose (at most halve per round trip).
-		this.decrease(sample.at, rtt, this.size * Math.max(0.5, gradient));
 	}
 
-	/** Latency rose: one decrease per round trip (a burst of slow answers is one signal). */
-	private decrease(at: number, rtt: number, target: number): void {
+	/**
+	 * Queueing is judged per round, on the mean round trip of a window's worth of answers (at least MIN_ROUND): one
+	 * slow answer among fast ones is jitter (n8n's own event loop, a GC pause), and a window cut on every slow answer
+	 * swings between a few and its full size and leaves the receiver idle half the time. When the mean is above the
+	 * threshold, the receiver is queueing: shrink in proportion to how far latency rose, at most by half, and not
+	 * again within one round trip (answers to requests sent before the cut are still slow).
+	 */
+	private judgeRound(rtt: number, threshold: number, at: number): void {
+		this.roundSum += rtt;
+		this.roundCount++;
+		if (this.roundCount < Math.max(MIN_ROUND, this.value)) return;
+		const mean = this.roundSum / this.roundCount;
+		this.roundSum = 0;
+		this.roundCount = 0;
+		if (mean <= threshold) return;
 		this.slowStart = false;
-		if (at - this.lastDecreaseAt < Math.min(rtt, this.baseline * 2)) return;
+		if (at - this.lastDecreaseAt < Math.min(mean, this.baseline * 2)) return;
 		this.lastDecreaseAt = at;
-		this.size = Math.max(1, Math.min(this.size, target));
+		this.size = Math.max(1, this.size * Math.max(0.5, threshold / mean));
 	}
 
 	private track(rtt: number, at: number): void {
