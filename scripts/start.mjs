@@ -543,19 +543,22 @@ async function main() {
 			const table = crm.tables?.get(DEAD_LETTER_TABLE);
 			if (deadLetter?.published && table) {
 				const refusals = sendAttempts();
+				// Redeliver takes a record straight from Send up after its schedule's first wait (default 5s)
+				const redeliver = deadLetter.nodes.find(isUnsignedRedeliver);
+				const firstWait = String(redeliver?.parameters?.options?.schedule ?? '5s').split(',')[0].trim();
 				lines.push(
 					'',
-					`  Then a delivery that fails and is redelivered: the Demo CRM refuses @${FAILING_DOMAIN} at first.`,
+					`  Then a delivery that fails, is parked and redelivered (the Demo CRM refuses @${FAILING_DOMAIN} at first):`,
 					'',
 					`  ${demoCurl(`${baseUrl}/webhook/${webhookPathOf(trigger)}`, key, FAILING_CONTACT)}`,
 					'',
-					`  → The Demo CRM answers 503 to the first ${refusals} requests of this delivery (its webhook-id): "Send to CRM"`,
-					`    tries ${refusals} times within seconds, then parks it in the data table "${DEAD_LETTER_TABLE}"`,
-					`    (a row with status "failed"): ${baseUrl}/projects/${table.projectId}/datatables/${table.id}`,
-					`    "${deadLetter.name}" redelivers it within about a minute (its`,
-					`    Schedule Trigger "Every minute"), or now: open ${baseUrl}/workflow/${deadLetter.id}`,
-					'    5 s after the row appeared, "Execute workflow" from "Every minute". The Demo CRM accepts the redelivery',
-					'    (the same webhook-id; its executions show all requests) and the row is deleted: delivered.',
+					`  → The Demo CRM answers 503 to the first ${refusals} requests of this delivery: "Send to CRM" tries ${refusals} times`,
+					`    within seconds, then parks it: a row with status "failed" in the data table "${DEAD_LETTER_TABLE}",`,
+					`    ${baseUrl}/projects/${table.projectId}/datatables/${table.id}`,
+					`    "${deadLetter.name}" sends it again within about a minute`,
+					`    (its Schedule Trigger "Every minute"). Now instead: ${firstWait} after the row appeared, open`,
+					`    ${baseUrl}/workflow/${deadLetter.id} and "Execute workflow" from "Every minute".`,
+					'    The Demo CRM accepts it (the same webhook-id: see its executions) and the row is deleted: delivered.',
 				);
 			}
 		}
