@@ -546,6 +546,7 @@ async function main() {
 				// Redeliver takes a record straight from Send up after its schedule's first wait (default 5s)
 				const redeliver = deadLetter.nodes.find(isUnsignedRedeliver);
 				const firstWait = String(redeliver?.parameters?.options?.schedule ?? '5s').split(',')[0].trim();
+				const schedule = deadLetter.nodes.find((n) => n.type === 'n8n-nodes-base.scheduleTrigger')?.name ?? 'Every minute';
 				lines.push(
 					'',
 					`  Then a delivery that fails, is parked and redelivered (the Demo CRM refuses @${FAILING_DOMAIN} at first):`,
@@ -556,8 +557,8 @@ async function main() {
 					`    within seconds, then parks it: a row with status "failed" in the data table "${DEAD_LETTER_TABLE}",`,
 					`    ${baseUrl}/projects/${table.projectId}/datatables/${table.id}`,
 					`    "${deadLetter.name}" sends it again within about a minute`,
-					`    (its Schedule Trigger "Every minute"). Now instead: ${firstWait} after the row appeared, open`,
-					`    ${baseUrl}/workflow/${deadLetter.id} and "Execute workflow" from "Every minute".`,
+					`    (its Schedule Trigger "${schedule}"). Now instead: ${firstWait} after the row appeared, open`,
+					`    ${baseUrl}/workflow/${deadLetter.id} and "Execute workflow" from "${schedule}" (the button's menu).`,
 					'    The Demo CRM accepts it (the same webhook-id: see its executions) and the row is deleted: delivered.',
 				);
 			}
