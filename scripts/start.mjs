@@ -560,6 +560,7 @@ async function main() {
 					`    (its Schedule Trigger "${schedule}"). Now instead: ${firstWait} after the row appeared, open`,
 					`    ${baseUrl}/workflow/${deadLetter.id} and "Execute workflow" from "${schedule}" (the button's menu).`,
 					'    The Demo CRM accepts it (the same webhook-id: see its executions) and the row is deleted: delivered.',
+					'    Once more: change SubscriberID (a new delivery; the Demo CRM refuses each new one at first).',
 				);
 			}
 		}
