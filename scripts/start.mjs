@@ -404,6 +404,7 @@ async function importExamples(rest, credentialsFor) {
 			try {
 				const res = await rest.call('POST', '/rest/workflows', {
 					name,
+					active: false, // n8n 1.x stores what it is given (NOT NULL); 2.x sets it itself; published below
 					nodes: wf.nodes ?? [],
 					connections: wf.connections ?? {},
 					settings: wf.settings ?? { executionOrder: 'v1' },
