@@ -4,8 +4,10 @@
 // credential per example (generated API key), examples/*.json imported with their credential attached, a
 // "Demo CRM" workflow (a Webhook node in the same n8n) that the CRM example's outbound sends to, the data tables the
 // examples name (created in the owner's project, the examples' nodes pointed at them), all published.
-// Prints the editor URL, the login, the key and one ready-to-paste curl that delivers a KlickTipp-style contact
-// end to end (trigger → outbound → Demo CRM). Ctrl-C stops n8n.
+// Prints the editor URL, the login, the key and two ready-to-paste curls: one delivers a KlickTipp-style contact
+// end to end (trigger → outbound → Demo CRM); the other sends a contact the Demo CRM refuses at first (an address
+// at @fails-at-first.example), which "Send to CRM" parks in the dead-letter table and the dead-letter workflow
+// redelivers. Ctrl-C stops n8n.
 //
 // Environment (all optional):
 //   N8N_PORT                  editor/REST/webhook port              (default 5690; n8n's own default 5678 stays free)
@@ -50,7 +52,14 @@ const demoFile = path.join(userFolder, 'klicktipp-demo.json');
 const CREDENTIAL_TYPE = 'klickTippOutboundApi';
 const OUTBOUND_TYPE = `${PACKAGE_NAME}.klickTippOutbound`;
 /** The demo receiver: a Webhook node in the same n8n; the CRM example's "Send to CRM" is pointed at it. */
-const DEMO_CRM = { name: 'Demo CRM (receives the outbound)', path: 'demo-crm', webhookId: '3d6e1c5a-8b7f-4a2e-9c1d-5e4f3a2b1c0d' };
+const DEMO_CRM = {
+	name: 'Demo CRM (receives the outbound)',
+	path: 'demo-crm',
+	webhookId: '3d6e1c5a-8b7f-4a2e-9c1d-5e4f3a2b1c0d',
+	decide: 'Refuse at first?',
+	refused: 'Answer 503 (try later)',
+	accepted: 'Answer 200 (stored)',
+};
 const DEMO_CRM_EXAMPLE = 'klicktipp-to-crm.json';
 const DEMO_CRM_TARGET = 'https://crm.example.com/';
 /** The contact the printed curl sends: parameter names as KlickTipp's outbound sends them. */
@@ -62,6 +71,23 @@ const DEMO_CONTACT = [
 	['PhoneNumber', '0049170123456'],
 	['CustomField219989', 'Gold'],
 ];
+/**
+ * The Demo CRM refuses an address at this domain at first: 503 (with Retry-After: 1) to the first requests of each
+ * delivery, as many as "Send to CRM" makes (its Max Attempts), so the item is parked in the dead-letter table; the
+ * next request of that delivery (the same webhook-id: the dead-letter workflow's redelivery) is accepted.
+ */
+const FAILING_DOMAIN = 'fails-at-first.example';
+/** The contact of the second curl: delivered only by the dead-letter workflow. */
+const FAILING_CONTACT = [
+	['SubscriberID', '4713'],
+	['email', `erika.musterfrau@${FAILING_DOMAIN}`],
+	['CustomFieldFirstName', 'Erika'],
+	['CustomFieldLastName', 'Musterfrau'],
+	['PhoneNumber', '0049170654321'],
+	['CustomField219989', 'Silver'],
+];
+const DEAD_LETTER_EXAMPLE = 'klicktipp-dead-letter.json';
+const DEAD_LETTER_TABLE = 'KlickTipp dead letters';
 
 const say = (msg) => process.stderr.write(`[start] ${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -215,29 +241,83 @@ async function ensureDemoCredentials(rest, state, names, signing) {
 	return out;
 }
 
-function demoCrmWorkflow() {
+/** "Send to CRM"'s Max Attempts in the CRM example (5 when the file does not set it): how often the Demo CRM refuses. */
+function sendAttempts() {
+	try {
+		const wf = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', DEMO_CRM_EXAMPLE), 'utf8'));
+		const send = wf.nodes.find((n) => n.type === OUTBOUND_TYPE && String(n.parameters?.url ?? '').startsWith(DEMO_CRM_TARGET));
+		return Number(send?.parameters?.options?.maxAttempts) || 5;
+	} catch {
+		return 5;
+	}
+}
+
+/**
+ * The Demo CRM: Webhook → "Refuse at first?" (Code) → "Refuse?" (If) → 503 or 200. An address at FAILING_DOMAIN gets 503 with
+ * Retry-After: 1 for the first `refusals` requests carrying the same webhook-id (every attempt and every redelivery
+ * carries the delivery's own), counted in the workflow's static data (saved after each production execution; the
+ * Retry-After second keeps Send's next attempt after that), then 200. Every other contact gets 200 at once.
+ */
+function demoCrmWorkflow(refusals = sendAttempts()) {
+	const code = [
+		`// The demo's outage: an address at @${FAILING_DOMAIN} is refused (503) for the first ${refusals} requests of its`,
+		`// delivery, all of "Send to CRM"'s attempts (its Max Attempts), so it is parked in the dead-letter table. The`,
+		'// redelivery (the same webhook-id) is accepted. The count lives in this workflow\'s static data.',
+		`const REFUSALS = ${refusals};`,
+		'const request = $input.first().json;',
+		"const email = String(request.body?.email ?? '').toLowerCase();",
+		"const webhookId = String(request.headers?.['webhook-id'] ?? '');",
+		`if (!email.endsWith('@${FAILING_DOMAIN}') || !webhookId) return [{ json: { refuse: false } }];`,
+		"const seen = ($getWorkflowStaticData('global').requests ??= {});",
+		'const count = (seen[webhookId] ?? 0) + 1;',
+		'seen[webhookId] = count;',
+		'for (const old of Object.keys(seen).slice(0, -100)) delete seen[old];',
+		'return [{ json: { refuse: count <= REFUSALS, request: count, of: REFUSALS, webhookId } }];',
+	].join('\n');
+	const node = (name, type, typeVersion, position, parameters, extra = {}) => ({ id: randomUUID(), name, type, typeVersion, position, parameters, ...extra });
 	return {
 		name: DEMO_CRM.name,
 		nodes: [
-			{
-				id: randomUUID(),
-				name: 'Demo CRM receives',
-				type: 'n8n-nodes-base.webhook',
-				typeVersion: 2,
-				position: [0, 0],
-				webhookId: DEMO_CRM.webhookId,
-				parameters: { httpMethod: 'POST', path: DEMO_CRM.path, responseMode: 'onReceived', options: {} },
-			},
+			node('Demo CRM receives', 'n8n-nodes-base.webhook', 2, [0, 0], { httpMethod: 'POST', path: DEMO_CRM.path, responseMode: 'responseNode', options: {} }, { webhookId: DEMO_CRM.webhookId }),
+			node(DEMO_CRM.decide, 'n8n-nodes-base.code', 2, [220, 0], { jsCode: code }),
+			node('Refuse?', 'n8n-nodes-base.if', 2.2, [440, 0], {
+				conditions: {
+					options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
+					conditions: [{ id: randomUUID(), leftValue: '={{ $json.refuse }}', rightValue: '', operator: { type: 'boolean', operation: 'true', singleValue: true } }],
+					combinator: 'and',
+				},
+				options: {},
+			}),
+			node(DEMO_CRM.refused, 'n8n-nodes-base.respondToWebhook', 1.1, [680, -100], {
+				respondWith: 'json',
+				responseBody: '={{ JSON.stringify({ error: "Demo CRM: simulated outage for @' + FAILING_DOMAIN + '", request: $json.request, of: $json.of }) }}',
+				options: { responseCode: 503, responseHeaders: { entries: [{ name: 'Retry-After', value: '1' }] } },
+			}),
+			node(DEMO_CRM.accepted, 'n8n-nodes-base.respondToWebhook', 1.1, [680, 100], {
+				respondWith: 'json',
+				responseBody: '{ "stored": true }',
+				options: { responseCode: 200 },
+			}),
 		],
-		connections: {},
+		connections: {
+			'Demo CRM receives': { main: [[{ node: DEMO_CRM.decide, type: 'main', index: 0 }]] },
+			[DEMO_CRM.decide]: { main: [[{ node: 'Refuse?', type: 'main', index: 0 }]] },
+			'Refuse?': {
+				main: [[{ node: DEMO_CRM.refused, type: 'main', index: 0 }], [{ node: DEMO_CRM.accepted, type: 'main', index: 0 }]],
+			},
+		},
 		settings: { executionOrder: 'v1' },
 	};
 }
 
+/** The dead-letter example's Redeliver node for unsigned records ("Redeliver unsigned"): the CRM example's rows. */
+const isUnsignedRedeliver = (node) => node.type === OUTBOUND_TYPE && node.parameters?.operation === 'redeliver' && node.parameters?.authentication === 'none';
+
 /**
  * The example as the demo imports it: each node's credential reference (by name, as in the file) points at the
  * demo credential of that name; in the CRM example, "Send to CRM" targets the Demo CRM in this n8n instead of
- * crm.example.com, which needs Allow Private Targets (loopback). Only the demo does that; the file does not.
+ * crm.example.com, which needs Allow Private Targets (loopback), and so does the dead-letter example's "Redeliver
+ * unsigned", which sends the CRM example's parked rows again. Only the demo does that; the files do not.
  */
 function demoExample(file, wf, credentials, demoCrmUrl) {
 	const nodes = (wf.nodes ?? []).map((node) => {
@@ -253,6 +333,11 @@ function demoExample(file, wf, credentials, demoCrmUrl) {
 		if (file === DEMO_CRM_EXAMPLE && node.type === OUTBOUND_TYPE && String(node.parameters?.url ?? '').startsWith(DEMO_CRM_TARGET)) {
 			const options = { ...(node.parameters.options ?? {}), allowPrivateTargets: true };
 			out = { ...out, parameters: { ...node.parameters, url: demoCrmUrl, options } };
+		}
+		if (file === DEAD_LETTER_EXAMPLE && isUnsignedRedeliver(node)) {
+			// redelivers the rows the CRM example parks, which in the demo go to the Demo CRM (loopback) too
+			const options = { ...(node.parameters.options ?? {}), allowPrivateTargets: true };
+			out = { ...out, parameters: { ...node.parameters, options } };
 		}
 		return out;
 	});
@@ -303,10 +388,23 @@ async function importExamples(rest, credentialsFor) {
 		const name = wf.name || path.basename(file, '.json');
 		let id = existing.get(name);
 		let note = 'already imported';
+		if (id && !file) {
+			// the Demo CRM is ours, not an example: one from an earlier version of this script is replaced
+			try {
+				const names = (w) => (w.nodes ?? []).map((n) => n.name).sort().join('\n');
+				if (names(await rest.call('GET', `/api/v1/workflows/${id}`)) !== names(wf)) {
+					await rest.call('PUT', `/api/v1/workflows/${id}`, { name, nodes: wf.nodes, connections: wf.connections, settings: wf.settings });
+					note = 'updated';
+				}
+			} catch (e) {
+				say(`could not update "${name}": ${e.message}`);
+			}
+		}
 		if (!id) {
 			try {
 				const res = await rest.call('POST', '/rest/workflows', {
 					name,
+					active: false, // n8n 1.x stores what it is given (NOT NULL); 2.x sets it itself; published below
 					nodes: wf.nodes ?? [],
 					connections: wf.connections ?? {},
 					settings: wf.settings ?? { executionOrder: 'v1' },
@@ -334,9 +432,9 @@ async function importExamples(rest, credentialsFor) {
 
 const shellQuote = (v) => `'${String(v).replace(/'/g, `'\\''`)}'`;
 
-/** The one curl the banner prints: a KlickTipp-style contact-data outbound (form POST) with the demo key. */
-function demoCurl(url, apiKey) {
-	const params = [...DEMO_CONTACT, ['apiKey', apiKey]];
+/** A curl the banner prints: a KlickTipp-style contact-data outbound (form POST) with the demo key. */
+function demoCurl(url, apiKey, contact = DEMO_CONTACT) {
+	const params = [...contact, ['apiKey', apiKey]];
 	return `curl -sS -X POST ${shellQuote(url)} ${params.map(([k, v]) => `--data-urlencode ${shellQuote(`${k}=${v}`)}`).join(' ')}`;
 }
 
@@ -442,6 +540,30 @@ async function main() {
 				'    The same contact again within 60 s is answered "duplicate" (the example\'s de-duplication): change SubscriberID.',
 				'    KlickTipp\'s "Save and test" (contact 12345) goes to "Test event (not sent)", not to the CRM.',
 			);
+			const deadLetter = imported.find((w) => w.file === DEAD_LETTER_EXAMPLE);
+			const table = crm.tables?.get(DEAD_LETTER_TABLE);
+			if (deadLetter?.published && table) {
+				const refusals = sendAttempts();
+				// Redeliver takes a record straight from Send up after its schedule's first wait (default 5s)
+				const redeliver = deadLetter.nodes.find(isUnsignedRedeliver);
+				const firstWait = String(redeliver?.parameters?.options?.schedule ?? '5s').split(',')[0].trim();
+				const schedule = deadLetter.nodes.find((n) => n.type === 'n8n-nodes-base.scheduleTrigger')?.name ?? 'Every minute';
+				lines.push(
+					'',
+					`  Then a delivery that fails, is parked and redelivered (the Demo CRM refuses @${FAILING_DOMAIN} at first):`,
+					'',
+					`  ${demoCurl(`${baseUrl}/webhook/${webhookPathOf(trigger)}`, key, FAILING_CONTACT)}`,
+					'',
+					`  → The Demo CRM answers 503 to the first ${refusals} requests of this delivery: "Send to CRM" tries ${refusals} times`,
+					`    within seconds, then parks it: a row with status "failed" in the data table "${DEAD_LETTER_TABLE}",`,
+					`    ${baseUrl}/projects/${table.projectId}/datatables/${table.id}`,
+					`    "${deadLetter.name}" sends it again within about a minute`,
+					`    (its Schedule Trigger "${schedule}"). Now instead: ${firstWait} after the row appeared, open`,
+					`    ${baseUrl}/workflow/${deadLetter.id} and "Execute workflow" from "${schedule}" (the button's menu).`,
+					'    The Demo CRM accepts it (the same webhook-id: see its executions) and the row is deleted: delivered.',
+					'    Once more: change SubscriberID (a new delivery; the Demo CRM refuses each new one at first).',
+				);
+			}
 		}
 	} else if (login) {
 		lines.push('', '  No example workflows found in examples/.');

@@ -1,10 +1,13 @@
 /**
  * `npm start` itself (scripts/start.mjs): starts n8n with our package on SQLite, creates the owner once, imports
  * examples/*.json once (each with its own demo credential attached) and the Demo CRM, publishes them, and prints the
- * editor URL, the login, the trigger webhook URLs and one curl. The printed curl, run as printed, delivers the contact
- * end to end: trigger → "Send to CRM" → the Demo CRM workflow's execution holds the mapped contact. A second start
- * reuses all of it (same key, same curl). Run with KLICKTIPP_SKIP_BUILD=1 (test:e2e has just built) and a temporary
- * data folder and free ports.
+ * editor URL, the login, the trigger webhook URLs and two curls. The first, run as printed, delivers the contact end
+ * to end: trigger → "Send to CRM" → the Demo CRM workflow's execution holds the mapped contact. The second sends a
+ * contact the Demo CRM refuses at first (503 to all of Send's attempts): it is parked in the dead-letter table as
+ * failed, and the dead-letter workflow, run from its Schedule Trigger as the editor's "Execute workflow" does,
+ * redelivers it: the Demo CRM accepts the same webhook-id and the row is deleted. A second start reuses all of it
+ * (same key, same curls). Run with KLICKTIPP_SKIP_BUILD=1 (test:e2e has just built) and a temporary data folder and
+ * free ports.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { DATA_TABLE_NODE_TYPE, dataTablesOf } from '../../scripts/data-tables.mjs';
-import { baseEnv, DEFAULT_VERSION, freePort, isInstalled, N8nApi, nodeOutput, OUTBOUND_TYPE, ROOT, sleep, tempUserFolder, TRIGGER_TYPE } from './harness';
+import { baseEnv, DEFAULT_VERSION, type Execution, freePort, isInstalled, N8nApi, nodeOutput, nodeRan, OUTBOUND_TYPE, ROOT, sleep, tempUserFolder, TRIGGER_TYPE } from './harness';
 import { contactParams, postForm } from './klicktipp';
 
 const examples = fs.existsSync(path.join(ROOT, 'examples'))
@@ -48,11 +51,100 @@ async function runStart(userFolder: string, port: number): Promise<{ child: Chil
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The one ready-to-paste curl of the banner (a line of its own). */
-function printedCurl(output: string): string {
+/** The two ready-to-paste curls of the banner (each a line of its own): the contact delivered at once, the one parked first. */
+function printedCurls(output: string): [string, string] {
 	const lines = output.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('curl '));
-	assert.equal(lines.length, 1, `exactly one curl printed:\n${output.slice(-2500)}`);
-	return lines[0];
+	assert.equal(lines.length, 2, `exactly two curls printed:\n${output.slice(-2500)}`);
+	return [lines[0], lines[1]];
+}
+
+function runCurl(curl: string): unknown {
+	const ran = spawnSync('bash', ['-c', curl], { encoding: 'utf8', timeout: 30_000 });
+	assert.equal(ran.status, 0, ran.stderr);
+	return JSON.parse(ran.stdout);
+}
+
+const CRM_EXAMPLE = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'klicktipp-to-crm.json'), 'utf8'));
+const DEAD_LETTER_EXAMPLE = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'klicktipp-dead-letter.json'), 'utf8'));
+/** How often the Demo CRM refuses the second curl's delivery: all of "Send to CRM"'s attempts (its Max Attempts). */
+const REFUSALS = Number(CRM_EXAMPLE.nodes.find((n: { name: string }) => n.name === 'Send to CRM').parameters.options.maxAttempts);
+const SCHEDULE_TRIGGER = DEAD_LETTER_EXAMPLE.nodes.find((n: { type: string }) => n.type === 'n8n-nodes-base.scheduleTrigger').name;
+
+/**
+ * Runs a workflow from one of its triggers as the editor's "Execute workflow" does (`POST /rest/workflows/:id/run`;
+ * n8n 2.4.8 reads the workflow from the body, 2.41.1 from its database) and waits until the execution has finished.
+ */
+async function runFromTrigger(api: N8nApi, workflowId: string, trigger: string): Promise<Execution> {
+	const workflowData = (await api.rest('GET', `/rest/workflows/${workflowId}`)).data;
+	const started = await api.rest('POST', `/rest/workflows/${workflowId}/run`, { workflowData, triggerToStartFrom: { name: trigger } });
+	const id = String(started.data.executionId);
+	const deadline = Date.now() + 60_000;
+	for (;;) {
+		const exec = await api.execution(id).catch(() => undefined);
+		if (exec && !['new', 'running', 'waiting', 'unknown'].includes(exec.status)) return exec;
+		assert.ok(Date.now() < deadline, `execution ${id} of workflow ${workflowId} did not finish`);
+		await sleep(250);
+	}
+}
+
+/**
+ * The banner's second curl, as printed: the Demo CRM answers 503 to all of Send's attempts of this delivery, so it is
+ * parked in the dead-letter table as failed (the row keeps the request); the dead-letter workflow, run from its
+ * Schedule Trigger once the record is due, redelivers it with the same webhook-id, the Demo CRM accepts it, the row
+ * is deleted.
+ */
+async function checkParkedAndRedelivered(api: N8nApi, output: string, curl: string, demoCrmId: string): Promise<void> {
+	assert.match(curl, /email=erika\.musterfrau@fails-at-first\.example/);
+	assert.match(output, new RegExp(`The Demo CRM answers 503 to the first ${REFUSALS} requests of this delivery`));
+	const table = /data table "KlickTipp dead letters": http:\/\/localhost:\d+\/projects\/(\S+)\/datatables\/(\S+)/.exec(output);
+	assert.ok(table, 'the dead-letter table printed');
+	const deadLetterId = new RegExp(`- ${escapeRe(DEAD_LETTER_EXAMPLE.name)} \\([^()]*\\): \\S+/workflow/(\\S+)`).exec(output)?.[1];
+	assert.ok(deadLetterId, 'the dead-letter workflow printed');
+	assert.match(output, new RegExp(`open\\s+http://localhost:\\d+/workflow/${deadLetterId} and "Execute workflow" from "${escapeRe(SCHEDULE_TRIGGER)}"`), 'how to redeliver now');
+	const rows = async (): Promise<Array<Record<string, any>>> =>
+		(await onceMore(() => api.rest('GET', `/rest/projects/${table[1]}/data-tables/${table[2]}/rows`))).data.data.filter((r: { contactId: unknown }) => r.contactId === '4713');
+
+	assert.deepEqual({ ...(runCurl(curl) as object), eventId: undefined }, { status: 'accepted', event: 'contactData', eventId: undefined, isTest: false });
+	// parked: one row, failed after Send's attempts, each refused by the Demo CRM with the same webhook-id
+	let parked: Array<Record<string, any>> = [];
+	for (const deadline = Date.now() + 60_000; (parked = await rows()).length === 0 && Date.now() < deadline; ) await sleep(250);
+	assert.equal(parked.length, 1, 'the refused delivery is parked in the dead-letter table');
+	const [row] = parked;
+	assert.equal(row.status, 'failed');
+	assert.equal(row.attempts, REFUSALS);
+	assert.match(row.reason, /^HTTP 503: .*simulated outage/);
+	const record = JSON.parse(row.record);
+	assert.equal(record.request.webhookId, row.webhookId);
+	const refused = (await onceMore(() => api.waitForExecutions(demoCrmId, 1 + REFUSALS, { timeoutMs: 30_000 }))).slice(1);
+	for (const exec of refused) {
+		assert.equal(nodeOutput(exec, 'Demo CRM receives')[0].headers['webhook-id'], row.webhookId);
+		assert.ok(nodeRan(exec, 'Answer 503 (try later)') && !nodeRan(exec, 'Answer 200 (stored)'), `execution ${exec.id} answered 503`);
+	}
+
+	// redelivered: the dead-letter workflow run now (its schedule would do it within a minute), once the record is due
+	// (Redeliver's first wait after Send's failure); a run of the schedule may take it first, then ours finds nothing
+	const due = Date.parse(record.firstAttemptAt) + record.durationMs + 5_000;
+	await sleep(Math.max(0, due - Date.now()) + 250);
+	for (let run = 1; (await rows()).length > 0; run++) {
+		assert.ok(run <= 3, `the row is still there after ${run - 1} runs: ${JSON.stringify(await rows())}`);
+		if (run > 1) await sleep(2000);
+		await runFromTrigger(api, deadLetterId, SCHEDULE_TRIGGER);
+	}
+	const received = await onceMore(() => api.waitForExecutions(demoCrmId, 2 + REFUSALS, { timeoutMs: 30_000 }));
+	const last = received[received.length - 1];
+	assert.ok(nodeRan(last, 'Answer 200 (stored)'), 'the redelivery is accepted');
+	const [request] = nodeOutput(last, 'Demo CRM receives');
+	assert.equal(request.headers['webhook-id'], row.webhookId, 'the same webhook-id');
+	assert.deepEqual(request.body, JSON.parse(record.request.body));
+	assert.equal(request.body.email, 'erika.musterfrau@fails-at-first.example');
+	const redelivered = (await api.executions(deadLetterId, { includeData: true }))
+		.flatMap((e) => nodeOutput(e, 'Redeliver unsigned'))
+		.filter((r) => r.request?.webhookId === row.webhookId);
+	assert.deepEqual(
+		redelivered.map((r) => [r.status, r.attempts, r.redeliveries]),
+		[['delivered', REFUSALS + 1, 1]],
+		'delivered by the dead-letter workflow, once',
+	);
 }
 
 /**
@@ -148,7 +240,7 @@ describe('npm start', { skip: isInstalled(DEFAULT_VERSION) ? false : `n8n ${DEFA
 		if (!process.env.KLICKTIPP_E2E_KEEP) fs.rmSync(userFolder, { recursive: true, force: true });
 	});
 
-	it('starts n8n with our nodes, creates the owner, imports and publishes the examples, prints a curl that delivers a contact to the Demo CRM; a second start reuses them', async () => {
+	it('starts n8n with our nodes, creates the owner, imports and publishes the examples, prints a curl that delivers a contact to the Demo CRM and one whose delivery is parked and redelivered; a second start reuses them', async (t) => {
 		const port = await freePort();
 		const first = await runStart(userFolder, port);
 		child = first.child;
@@ -174,7 +266,8 @@ describe('npm start', { skip: isInstalled(DEFAULT_VERSION) ? false : `n8n ${DEFA
 		}
 
 		// the printed curl, run as printed: accepted (no 401), delivered to the Demo CRM in the same n8n
-		const curl = printedCurl(first.output);
+		const curls = printedCurls(first.output);
+		const [curl] = curls;
 		const demoCrm = /- Demo CRM \(receives the outbound\) \(imported, published\): \S+\/workflow\/(\S+)/.exec(first.output);
 		assert.ok(demoCrm, `Demo CRM not printed:\n${first.output.slice(-2500)}`);
 		assert.match(first.output, new RegExp(`See it arrive: http://localhost:${port}/workflow/${demoCrm[1]}/executions`));
@@ -198,6 +291,9 @@ describe('npm start', { skip: isInstalled(DEFAULT_VERSION) ? false : `n8n ${DEFA
 			source: 'klicktipp',
 		});
 		assert.doesNotMatch(JSON.stringify(received), new RegExp(escapeRe(/apiKey=(\S+?)'/.exec(curl)![1])), 'the key is in no execution');
+		const parkedStarted = Date.now();
+		await checkParkedAndRedelivered(api, first.output, curls[1], demoCrm[1]);
+		t.diagnostic(`the second curl, parked and redelivered: ${((Date.now() - parkedStarted) / 1000).toFixed(1)} s`);
 		const tables = await checkDataTables(api, first.output, port);
 		await stop(first.child);
 
@@ -209,7 +305,7 @@ describe('npm start', { skip: isInstalled(DEFAULT_VERSION) ? false : `n8n ${DEFA
 			const wf = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8'));
 			assert.ok(second.output.includes(`- ${wf.name} (already imported, published)`), `examples/${file} imported twice?`);
 		}
-		assert.equal(printedCurl(second.output), curl, 'the same key and curl on the second start');
+		assert.deepEqual(printedCurls(second.output), curls, 'the same key and curls on the second start');
 		for (const [name, id] of tables) assert.ok(second.output.includes(`/datatables/${id}`), `data table "${name}" created once, reused`);
 		await stop(second.child);
 		child = undefined;
