@@ -48,6 +48,22 @@ const baseParams = () => ({
 });
 
 describe('outbound delivery: mapping and encodings on the wire', () => {
+	it('per item what has an expression, once what has none: fields and a header by item, the URL and static values shared', async () => {
+		const params = {
+			...baseParams(),
+			options: { allowPrivateTargets: true, headers: { header: [{ name: 'X-Contact', value: '={{ $json.contact.id }}' }, { name: 'X-Fixed', value: 'same' }] } },
+		};
+		const res = await runOutbound({ items: [contact('4711'), contact('4712', { contact: { id: '4712', email: 'b@example.de', firstName: 'Anna', fields: { field219989: 'pro' } } })], parameters: params });
+		assert.equal(res.error, undefined);
+		const byId = new Map(rx.requests.map((r) => [r.url, r]));
+		const [a, b] = [byId.get('/crm/4711?source=kt')!, byId.get('/crm/4712?source=kt')!];
+		assert.deepEqual([a.headers['x-contact'], b.headers['x-contact']], ['4711', '4712']);
+		assert.deepEqual([a.headers['x-fixed'], b.headers['x-fixed']], ['same', 'same']);
+		assert.deepEqual([JSON.parse(a.body).first_name, JSON.parse(b.body).first_name], ['Jürgen', 'Anna']);
+		assert.deepEqual([JSON.parse(a.body).plan, JSON.parse(b.body).plan], ['basic', 'pro']);
+		assert.deepEqual([JSON.parse(a.body).city, JSON.parse(b.body).city], ['Köln', 'Köln']);
+	});
+
 	it('JSON: email, fields, defaults, static values, URL placeholder, UTF-8', async () => {
 		const res = await runOutbound({ items: [contact('4711')], parameters: baseParams() });
 		assert.equal(res.error, undefined);

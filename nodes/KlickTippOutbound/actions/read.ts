@@ -52,25 +52,35 @@ function hasExpression(value: unknown): boolean {
 	return false;
 }
 
-/** Each item's configuration; read once when no per-item parameter holds an expression. */
+/**
+ * Each item's configuration. A parameter without an expression is read once (for item 0), one with an expression
+ * for every item; with no expression at all the whole configuration is built once. n8n resolves every parameter it
+ * is asked for (the Options collection with all its entries), which for thousands of items is most of the node's
+ * own work.
+ */
 export function itemConfigReader(ctx: IExecuteFunctions, setup: OutboundSetup): (itemIndex: number) => OutboundConfig {
 	const raw = ctx.getNode().parameters;
-	const perItem =
-		['url', 'sendEmail', 'emailParameterName', 'fields', 'staticValues'].some((p) => hasExpression(raw[p])) ||
-		hasExpression((raw.options as IDataObject | undefined)?.headers);
+	const headersPerItem = hasExpression((raw.options as IDataObject | undefined)?.headers);
+	const once = new Map<string, unknown>();
+	const param = (name: string, i: number, fallback: unknown, perItem = hasExpression(raw[name])): unknown => {
+		if (perItem) return ctx.getNodeParameter(name, i, fallback);
+		if (!once.has(name)) once.set(name, ctx.getNodeParameter(name, 0, fallback));
+		return once.get(name);
+	};
 	const read = (i: number): OutboundConfig =>
 		itemConfig(
 			setup,
 			{
-				url: ctx.getNodeParameter('url', i, ''),
-				sendEmail: ctx.getNodeParameter('sendEmail', i, DEFAULTS.sendEmail),
-				emailParameterName: ctx.getNodeParameter('emailParameterName', i, DEFAULTS.emailParameterName),
-				fields: ctx.getNodeParameter('fields', i, {}),
-				staticValues: ctx.getNodeParameter('staticValues', i, {}),
-				headers: (ctx.getNodeParameter('options', i, {}) as IDataObject).headers,
+				url: param('url', i, '') as string,
+				sendEmail: param('sendEmail', i, DEFAULTS.sendEmail) as boolean,
+				emailParameterName: param('emailParameterName', i, DEFAULTS.emailParameterName) as string,
+				fields: param('fields', i, {}),
+				staticValues: param('staticValues', i, {}),
+				headers: (param('options', i, {}, headersPerItem) as IDataObject).headers,
 			},
 			i,
 		);
+	const perItem = headersPerItem || ['url', 'sendEmail', 'emailParameterName', 'fields', 'staticValues'].some((p) => hasExpression(raw[p]));
 	let shared: OutboundConfig | undefined;
 	return (i) => (perItem ? read(i) : (shared ??= read(0)));
 }
