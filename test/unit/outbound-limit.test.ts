@@ -28,6 +28,15 @@ describe('outbound limit: GradientLimit (latency-based)', () => {
 		assert.equal(limit.value, MAX_LIMIT);
 	});
 
+	it('never grows past the ceiling the sender reports (a size never tried), and a lower ceiling does not shrink it', () => {
+		for (const limit of [new GradientLimit(), new AimdLimit()]) {
+			for (let i = 0; i < 5000; i++) limit.update({ rttMs: 50, inFlight: limit.value, dropped: false, at: i * 50, ceiling: 100 });
+			assert.equal(limit.value, 100, limit.constructor.name);
+			for (let i = 0; i < 100; i++) limit.update({ rttMs: 50, inFlight: 40, dropped: false, at: 300_000 + i * 50, ceiling: 40 });
+			assert.equal(limit.value, 100, `${limit.constructor.name}: a lower ceiling is the host's to enforce`);
+		}
+	});
+
 	it('does not grow a window it does not use', () => {
 		const limit = new GradientLimit();
 		feed(limit, 100, 50, { used: false });

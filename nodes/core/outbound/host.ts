@@ -227,7 +227,7 @@ export class Host {
 			if (ticket.seq < this.decreaseFence) return;
 			this.decreaseFence = this.nextSeq;
 		}
-		this.window.update({ rttMs: now - ticket.sentAt, inFlight: ticket.inFlight, dropped, at: now });
+		this.window.update({ rttMs: now - ticket.sentAt, inFlight: ticket.inFlight, dropped, at: now, ceiling: ticket.policy.ceiling });
 	}
 
 	private pace(ticket: HostTicket, outcome: HostOutcome, now: number): void {

@@ -26,6 +26,16 @@ export interface LimitSample {
 	dropped: boolean;
 	/** When the request finished (epoch ms). */
 	at: number;
+	/**
+	 * The most the sender lets go to the host now (the node's Concurrency); the window does not grow past it, which
+	 * would be a size never tried. Unset: MAX_LIMIT.
+	 */
+	ceiling?: number;
+}
+
+/** Where a window may grow to after `sample` (never below where it is: a lower ceiling later does not shrink it). */
+function growthCap(size: number, sample: LimitSample): number {
+	return Math.max(size, Math.min(MAX_LIMIT, sample.ceiling ?? MAX_LIMIT));
 }
 
 export interface Limit {
@@ -60,7 +70,7 @@ export class AimdLimit implements Limit {
 
 	update(sample: LimitSample): void {
 		if (sample.dropped) this.size = Math.max(1, this.size / 2);
-		else if (sample.inFlight * 2 >= this.value) this.size = Math.min(MAX_LIMIT, this.size + 1 / this.size);
+		else if (sample.inFlight * 2 >= this.value) this.size = Math.min(growthCap(this.size, sample), this.size + 1 / this.size);
 	}
 }
 
@@ -147,7 +157,7 @@ export class GradientLimit implements Limit {
 			// that rejects beyond N is asked for N+1 now and then, not every round trip (the idea of TCP CUBIC's plateau).
 			const nearDrop = Math.abs(this.size - this.dropWindow) < 1;
 			const step = this.slowStart ? SLOW_START_STEP : nearDrop ? 1 / (PLATEAU * this.size) : Math.max(1, Math.log10(this.size)) / this.size;
-			this.size = Math.min(MAX_LIMIT, this.size + step);
+			this.size = Math.min(growthCap(this.size, sample), this.size + step);
 		}
 	}
 
