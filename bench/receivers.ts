@@ -602,7 +602,7 @@ function batchSender(s: BatchScenario, sender: SenderKind, url: string): Workflo
 				['={{ $json.contact.firstName }}', 'first_name'],
 				['={{ $json.contact.fields.fieldCompany }}', 'company', 'n/a'],
 			],
-			{ options: sender === 'oracle' ? (s.oracle ?? {}) : s.ours },
+			{ options: oursOptions(s, sender) },
 		);
 	}
 	return httpRequestNode(
@@ -617,11 +617,13 @@ function batchSender(s: BatchScenario, sender: SenderKind, url: string): Workflo
 	);
 }
 
-export const SENDER_LABELS: Record<SenderKind, string> = {
+export const SENDER_LABELS: Record<Exclude<SenderKind, 'oracle'>, string> = {
 	ours: 'KlickTipp Outbound',
 	http: 'HTTP Request 4.2',
-	oracle: 'KlickTipp Outbound, the oracle (a window fixed at N)',
 };
+
+/** Our node's options in a run of `sender`. */
+const oursOptions = (s: BatchScenario, sender: SenderKind) => (sender === 'oracle' ? (s.oracle ?? {}) : s.ours);
 
 function oursLabel(options: Record<string, unknown>): string {
 	const set = Object.entries(options).map(([k, v]) => `${k} ${String(v)}`);
@@ -639,7 +641,7 @@ const countOf = (exec: Execution, node: string) => (nodeItems(exec, node, 0)[0]?
 export async function runBatchOne(inst: SingleInstance, s: BatchScenario, sender: SenderKind): Promise<BatchRun> {
 	const rx = await startBehaviour(s.behaviour);
 	const hookPath = `bench-rx-${s.key}-${sender}-${randomUUID().slice(0, 8)}`;
-	const label = sender === 'oracle' ? `${oursLabel(s.oracle ?? {})}, the oracle` : sender === 'ours' ? oursLabel(s.ours) : `${SENDER_LABELS.http}${s.httpTimeoutMs ? ` (timeout ${s.httpTimeoutMs})` : ' (defaults)'}`;
+	const label = sender !== 'http' ? `${oursLabel(oursOptions(s, sender))}${sender === 'oracle' ? ', the oracle' : ''}` : `${SENDER_LABELS.http}${s.httpTimeoutMs ? ` (timeout ${s.httpTimeoutMs})` : ' (defaults)'}`;
 	const base: BatchRun = {
 		scenario: s.key,
 		sender,

@@ -60,10 +60,12 @@ function hasExpression(value: unknown): boolean {
  */
 export function itemConfigReader(ctx: IExecuteFunctions, setup: OutboundSetup): (itemIndex: number) => OutboundConfig {
 	const raw = ctx.getNode().parameters;
-	const headersPerItem = hasExpression((raw.options as IDataObject | undefined)?.headers);
+	// Which parameters hold an expression, decided once (Headers is an entry of Options)
+	const perItem = new Set(['url', 'sendEmail', 'emailParameterName', 'fields', 'staticValues'].filter((p) => hasExpression(raw[p])));
+	if (hasExpression((raw.options as IDataObject | undefined)?.headers)) perItem.add('options');
 	const once = new Map<string, unknown>();
-	const param = (name: string, i: number, fallback: unknown, perItem = hasExpression(raw[name])): unknown => {
-		if (perItem) return ctx.getNodeParameter(name, i, fallback);
+	const param = (name: string, i: number, fallback: unknown): unknown => {
+		if (perItem.has(name)) return ctx.getNodeParameter(name, i, fallback);
 		if (!once.has(name)) once.set(name, ctx.getNodeParameter(name, 0, fallback));
 		return once.get(name);
 	};
@@ -76,11 +78,10 @@ export function itemConfigReader(ctx: IExecuteFunctions, setup: OutboundSetup): 
 				emailParameterName: param('emailParameterName', i, DEFAULTS.emailParameterName) as string,
 				fields: param('fields', i, {}),
 				staticValues: param('staticValues', i, {}),
-				headers: (param('options', i, {}, headersPerItem) as IDataObject).headers,
+				headers: (param('options', i, {}) as IDataObject).headers,
 			},
 			i,
 		);
-	const perItem = headersPerItem || ['url', 'sendEmail', 'emailParameterName', 'fields', 'staticValues'].some((p) => hasExpression(raw[p]));
 	let shared: OutboundConfig | undefined;
-	return (i) => (perItem ? read(i) : (shared ??= read(0)));
+	return (i) => (perItem.size > 0 ? read(i) : (shared ??= read(0)));
 }
